@@ -1,0 +1,1 @@
+"""Backtests: strategy + prices -> vectorbt Portfolio -> statistics and reports."""

@@ -1,0 +1,1 @@
+"""Alerts and delivery: rules, the alert store, the scheduler and the Telegram adapter."""

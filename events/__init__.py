@@ -1,0 +1,1 @@
+"""The event catalogue (deal announcements, sector shocks), day-0 alignment, event study."""

@@ -1,0 +1,56 @@
+"""The NYSE (XNYS) session calendar, from exchange-calendars."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import pandas as pd
+
+CALENDAR_START = "1990-01-02"
+
+
+@lru_cache(maxsize=1)
+def nyse() -> xcals.ExchangeCalendar:
+    """The XNYS calendar from 1990 to a year ahead (built once per process)."""
+    return xcals.get_calendar("XNYS", start=CALENDAR_START)
+
+
+def sessions_between(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """Every NYSE session from first to last, both included (tz-naive dates)."""
+    return nyse().sessions_in_range(first, last)
+
+
+def is_session(day: pd.Timestamp) -> bool:
+    return bool(nyse().is_session(pd.Timestamp(day).normalize()))
+
+
+def next_session(day: pd.Timestamp) -> pd.Timestamp:
+    """The first session on or after day."""
+    return pd.Timestamp(nyse().date_to_session(pd.Timestamp(day).normalize(), direction="next"))
+
+
+def session_after(day: pd.Timestamp) -> pd.Timestamp:
+    """The first session strictly after day."""
+    return next_session(pd.Timestamp(day).normalize() + pd.Timedelta(days=1))
+
+
+def last_completed_session(now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The newest session whose close (early closes included) is at or before now."""
+    moment = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    calendar = nyse()
+    session = pd.Timestamp(calendar.date_to_session(moment.tz_convert("America/New_York")
+                                                    .tz_localize(None).normalize(), "previous"))
+    if calendar.session_close(session) > moment:
+        session = pd.Timestamp(calendar.previous_session(session))
+    return session
+
+
+def sessions_missing_after(last: pd.Timestamp, now: pd.Timestamp | None = None) -> int:
+    """How many completed sessions come after `last` (0: up to date)."""
+    latest = last_completed_session(now)
+    if latest <= last:
+        return 0
+    return len(sessions_between(last, latest)) - 1

@@ -1,0 +1,105 @@
+"""Remote price sources behind one small interface, and the yfinance adapter.
+
+A source returns a yfinance-shaped frame; `normalise_download` turns it into the store's layout
+and every answer then passes the same validation as the bundled files. Tests pass a fake
+source that returns such frames; yfinance itself is only imported when it is really used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import pandas as pd
+
+from market import PRICE_COLUMNS
+from satellite.errors import SourceUnavailableError
+
+YAHOO_TIMEOUT_SECONDS = 20
+
+
+class PriceSource(Protocol):
+    """Anything that can answer daily OHLCV bars for one ticker."""
+
+    name: str
+
+    def fetch(self, ticker: str, start: dt.date | None, end: dt.date) -> pd.DataFrame:
+        """Daily bars from start (None: the whole history) to end, both included.
+
+        Returns a frame shaped like yfinance.download's (possibly MultiIndex columns, possibly
+        empty). Raises SourceUnavailableError when the source cannot be reached.
+        """
+        ...
+
+
+class YFinanceSource:
+    """Yahoo Finance through yfinance, adjusted prices (auto_adjust=True), explicit layout."""
+
+    name = "Yahoo Finance"
+
+    def __init__(self, timeout: float = YAHOO_TIMEOUT_SECONDS) -> None:
+        self.timeout = timeout
+
+    def fetch(self, ticker: str, start: dt.date | None, end: dt.date) -> pd.DataFrame:
+        import yfinance
+
+        window: dict[str, object] = {"end": end + dt.timedelta(days=1)}  # yfinance's end is exclusive
+        if start is None:
+            window["period"] = "max"
+            del window["end"]
+        else:
+            window["start"] = start
+        try:
+            frame = yfinance.download(
+                ticker,
+                auto_adjust=True,
+                group_by="column",
+                multi_level_index=True,
+                actions=False,
+                progress=False,
+                threads=False,
+                timeout=self.timeout,
+                **window,  # type: ignore[arg-type]
+            )
+        except Exception as err:  # yfinance raises many kinds; all mean "could not get data"
+            raise SourceUnavailableError(
+                f"{ticker}: Yahoo Finance could not be reached ({type(err).__name__}); "
+                "check the network and retry later; nothing changed"
+            ) from None
+        return frame if frame is not None else pd.DataFrame()
+
+
+def normalise_download(raw: pd.DataFrame, ticker: str, source_name: str) -> pd.DataFrame:
+    """A yfinance-shaped frame -> the store's layout (tz-naive dates, OHLCV floats, no null bars).
+
+    An empty answer raises SourceUnavailableError: yfinance turns every per-ticker failure (rate
+    limit, offline, unknown symbol) into an empty frame and a log line.
+    """
+    if raw is None or raw.empty:
+        raise SourceUnavailableError(
+            f"{ticker}: {source_name} returned no data (offline, rate-limited, or an unknown "
+            "ticker); nothing changed"
+        )
+    frame = raw
+    if isinstance(frame.columns, pd.MultiIndex):
+        tickers = frame.columns.get_level_values(-1)
+        if ticker not in set(tickers):
+            raise SourceUnavailableError(
+                f"{ticker}: {source_name} answered for {sorted(set(tickers))}, not {ticker}; "
+                "nothing changed"
+            )
+        frame = frame.xs(ticker, axis=1, level=-1)
+    missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise SourceUnavailableError(
+            f"{ticker}: {source_name}'s answer lacks {', '.join(missing)}; nothing changed"
+        )
+    frame = frame[PRICE_COLUMNS].astype(float)
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is not None:
+        index = index.tz_convert("America/New_York").tz_localize(None)
+    frame.index = index.normalize().rename("Date")
+    null_bars = frame[["Open", "High", "Low", "Close"]].isna().all(axis=1)
+    frame = frame.loc[~null_bars]
+    frame = frame.fillna({"Volume": 0.0})
+    return frame.sort_index()

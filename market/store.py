@@ -1,0 +1,106 @@
+"""Where prices live: the bundled CSVs (package data) and the user's data directory.
+
+A ticker in the user directory takes precedence over the bundled file. Writes are atomic: a
+temporary file in the same folder, flushed to disk, then renamed over the old one, so a failed or
+interrupted write leaves the previous file whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from market import PRICE_COLUMNS
+from market.validation import read_price_csv, validate_frame
+from satellite.errors import PriceDataError, UnknownTickerError
+
+BUNDLED_DIR = Path(__file__).parent / "data"
+Source = Literal["bundled", "user"]
+
+
+@dataclass(frozen=True)
+class StoredPrices:
+    ticker: str
+    frame: pd.DataFrame
+    source: Source
+    path: Path
+
+
+class PriceStore:
+    """Read validated prices by ticker; write a ticker's prices atomically to the user dir."""
+
+    def __init__(self, user_dir: Path, bundled_dir: Path = BUNDLED_DIR) -> None:
+        self.user_dir = user_dir
+        self.bundled_dir = bundled_dir
+
+    def path_of(self, ticker: str) -> tuple[Path, Source] | None:
+        user_file = self.user_dir / f"{ticker}.csv"
+        if user_file.is_file():
+            return user_file, "user"
+        bundled_file = self.bundled_dir / f"{ticker}.csv"
+        if bundled_file.is_file():
+            return bundled_file, "bundled"
+        return None
+
+    def tickers(self) -> list[str]:
+        """Every ticker with prices, bundled or user, sorted."""
+        names = {path.stem for path in self.bundled_dir.glob("*.csv")}
+        if self.user_dir.is_dir():
+            names |= {path.stem for path in self.user_dir.glob("*.csv")}
+        return sorted(names)
+
+    def has(self, ticker: str) -> bool:
+        return self.path_of(ticker) is not None
+
+    def load(self, ticker: str) -> StoredPrices:
+        found = self.path_of(ticker)
+        if found is None:
+            raise UnknownTickerError(
+                f"no prices for {ticker}: run `satellite data update {ticker}` (needs a network) "
+                f"or `satellite data import {ticker} FILE`"
+            )
+        path, source = found
+        return StoredPrices(ticker, read_price_csv(path), source, path)
+
+    def load_frames(self, tickers: list[str]) -> dict[str, pd.DataFrame]:
+        return {ticker: self.load(ticker).frame for ticker in tickers}
+
+    def write(self, ticker: str, frame: pd.DataFrame) -> Path:
+        """Validate, then atomically replace the user's file for ticker."""
+        target = self.user_dir / f"{ticker}.csv"
+        frame = validate_frame(frame, f"{ticker} (to be written to {target})")
+        try:
+            self.user_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise PriceDataError(f"{self.user_dir}: cannot create the data directory ({err})") from None
+        write_csv_atomically(frame, target)
+        return target
+
+
+def write_csv_atomically(frame: pd.DataFrame, target: Path) -> None:
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
+    replaced = False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(frame_to_csv(frame))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, target)
+        replaced = True
+    finally:
+        if not replaced:
+            Path(temp_name).unlink(missing_ok=True)
+
+
+def frame_to_csv(frame: pd.DataFrame) -> str:
+    """CSV text in the bundled layout: Date as YYYY-MM-DD, full float precision, integer volume."""
+    out = frame[PRICE_COLUMNS].copy()
+    out["Volume"] = out["Volume"].round().astype("int64")
+    out.index = out.index.strftime("%Y-%m-%d")
+    out.index.name = "Date"
+    return out.to_csv(lineterminator="\n")

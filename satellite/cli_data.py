@@ -1,0 +1,117 @@
+"""`satellite data check | update | import`: inspect, refresh and add price files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from market.calendar import sessions_missing_after
+from market.update import update_ticker
+from market.validation import read_price_csv
+from satellite.context import AppContext
+from satellite.errors import PriceDataError, SatelliteError, TemporaryError, UserInputError
+from satellite.options import parse_ticker
+from satellite.output import console, print_json
+
+app = typer.Typer(help="Check, update and import price data.", no_args_is_help=True)
+
+TickersArgument = Annotated[
+    list[str] | None, typer.Argument(help="tickers (default: every stored ticker)", show_default=False)
+]
+
+
+def _tickers(context: AppContext, given: list[str] | None) -> list[str]:
+    if given:
+        return [parse_ticker(ticker) for ticker in given]
+    return context.store.tickers()
+
+
+def check_ticker(context: AppContext, ticker: str) -> dict[str, Any]:
+    """One row of `data check`: what is stored for ticker and whether it is valid and fresh."""
+    found = context.store.path_of(ticker)
+    row: dict[str, Any] = {
+        "ticker": ticker, "first": None, "last": None, "rows": None,
+        "source": found[1] if found else None, "valid": False, "error": None,
+        "stale_sessions": None,
+    }
+    try:
+        stored = context.store.load(ticker)
+    except SatelliteError as err:
+        row["error"] = str(err)
+        return row
+    frame = stored.frame
+    row.update(
+        first=f"{frame.index[0]:%Y-%m-%d}", last=f"{frame.index[-1]:%Y-%m-%d}", rows=len(frame),
+        valid=True, stale_sessions=sessions_missing_after(frame.index[-1]),
+    )
+    return row
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    tickers: TickersArgument = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Validate stored prices and report how stale each ticker is (exit 2 if any is invalid)."""
+    context: AppContext = ctx.obj
+    rows = [check_ticker(context, ticker) for ticker in _tickers(context, tickers)]
+    if as_json:
+        print_json(rows)
+    else:
+        table = Table(title=f"Prices (user dir: {context.data_dir})")
+        for column in ("ticker", "first", "last", "rows", "source", "valid", "stale sessions"):
+            table.add_column(column, justify="right" if column in ("rows", "stale sessions") else "left")
+        for row in rows:
+            valid = "[green]yes[/green]" if row["valid"] else "[red]no[/red]"
+            table.add_row(
+                row["ticker"], row["first"] or "-", row["last"] or "-", str(row["rows"] or "-"),
+                row["source"] or "-", valid, "-" if row["stale_sessions"] is None else str(row["stale_sessions"]),
+            )
+        console.print(table)
+        for row in rows:
+            if row["error"]:
+                console.print(f"[red]{row['ticker']}[/red]: {row['error']}", soft_wrap=True)
+    if any(not row["valid"] for row in rows):
+        raise typer.Exit(2)
+
+
+@app.command("update")
+def update(ctx: typer.Context, tickers: TickersArgument = None) -> None:
+    """Fetch missing sessions from Yahoo Finance (plus overlap), validate, write atomically."""
+    context: AppContext = ctx.obj
+    failures: list[SatelliteError] = []
+    for ticker in _tickers(context, tickers):
+        try:
+            report = update_ticker(context.store, context.price_source, ticker)
+        except (TemporaryError, PriceDataError) as err:
+            failures.append(err)
+            console.print(f"[red]{ticker}[/red]: {err}", soft_wrap=True)
+            continue
+        console.print(report.describe(), soft_wrap=True)
+    if failures:
+        worst = max(failures, key=lambda err: err.exit_code)
+        raise typer.Exit(worst.exit_code)
+
+
+@app.command("import")
+def import_csv(
+    ctx: typer.Context,
+    ticker: Annotated[str, typer.Argument(help="ticker to store the file as, e.g. QQQ")],
+    file: Annotated[Path, typer.Argument(help="CSV with Date,Open,High,Low,Close,Volume")],
+) -> None:
+    """Validate a CSV of daily prices and store it as TICKER in the user data directory."""
+    context: AppContext = ctx.obj
+    symbol = parse_ticker(ticker)
+    if not file.is_file():
+        raise UserInputError(f"{file}: file not found")
+    frame = read_price_csv(file)
+    path = context.store.write(symbol, frame)
+    console.print(
+        f"{symbol}: imported {len(frame)} sessions "
+        f"({frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d}) into {path}",
+        soft_wrap=True,
+    )

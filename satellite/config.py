@@ -1,0 +1,283 @@
+"""config.toml as pydantic models: validated once at load, unknown keys refused with a hint.
+
+Every key has a default and a description, so an empty or missing config.toml is valid and
+`satellite config check` prints the effective settings. Errors name the key path
+(`portfolio.weights`) and say how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from satellite.errors import ConfigError
+
+CONFIG_ENV = "SATELLITE_CONFIG"
+DATA_DIR_ENV = "SATELLITE_DATA_DIR"
+DEFAULT_CONFIG = Path("config.toml")
+TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-^=]{0,14}$")
+FORBIDDEN_SECRET_KEYS = {"token", "bot_token", "telegram_token", "api_key"}
+
+
+class StrictModel(BaseModel):
+    """A config section: unknown keys refused, values immutable after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RebalanceConfig(StrictModel):
+    mode: Literal["calendar", "drift"] = Field(
+        "calendar", description="calendar: every period; drift: when a weight drifts too far"
+    )
+    every: Literal["week", "month", "quarter"] = Field(
+        "month", description="calendar period: rebalance at the open of its first session"
+    )
+    drift: float = Field(
+        0.05, gt=0, lt=1, description="drift mode: rebalance when |weight - target| exceeds this"
+    )
+
+
+class PortfolioConfig(StrictModel):
+    core: str = Field("NVDA", description="the core holding")
+    satellites: list[str] = Field(["NBIS", "CRWV"], description="the satellite tickers")
+    weights: dict[str, float] = Field(
+        {"NVDA": 0.70, "NBIS": 0.15, "CRWV": 0.15},
+        description="target weight of every portfolio ticker; they sum to 1",
+    )
+    max_satellite_weight: float = Field(
+        0.20, gt=0, le=1, description="cap on each satellite's target weight"
+    )
+    max_satellites_weight: float = Field(
+        0.35, gt=0, le=1, description="cap on all satellites' target weights together"
+    )
+    initial_cash: float = Field(100_000.0, gt=0, description="starting cash in USD")
+    fees: float = Field(0.001, ge=0, lt=0.1, description="fees as a fraction of each fill")
+    slippage: float = Field(0.0005, ge=0, lt=0.1, description="slippage as a fraction of price")
+    rebalance: RebalanceConfig = Field(default_factory=RebalanceConfig)
+
+    @field_validator("core")
+    @classmethod
+    def _core_is_ticker(cls, value: str) -> str:
+        return _check_ticker(value)
+
+    @field_validator("satellites")
+    @classmethod
+    def _satellites_are_tickers(cls, value: list[str]) -> list[str]:
+        return [_check_ticker(ticker) for ticker in value]
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> PortfolioConfig:
+        tickers = [self.core, *self.satellites]
+        if len(set(tickers)) != len(tickers):
+            raise ValueError("core and satellites must be distinct tickers")
+        if set(self.weights) != set(tickers):
+            raise ValueError(
+                f"weights must name exactly the core and satellites {tickers}, "
+                f"got {sorted(self.weights)}"
+            )
+        if any(weight < 0 for weight in self.weights.values()):
+            raise ValueError("weights must be >= 0")
+        total = sum(self.weights.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"weights sum to {total:.4f}; they must sum to 1")
+        for ticker in self.satellites:
+            if self.weights[ticker] > self.max_satellite_weight + 1e-12:
+                raise ValueError(
+                    f"{ticker} weight {self.weights[ticker]} exceeds max_satellite_weight "
+                    f"{self.max_satellite_weight}"
+                )
+        satellites_total = sum(self.weights[ticker] for ticker in self.satellites)
+        if satellites_total > self.max_satellites_weight + 1e-12:
+            raise ValueError(
+                f"satellite weights sum to {satellites_total:.4f}, over max_satellites_weight "
+                f"{self.max_satellites_weight}"
+            )
+        return self
+
+    @property
+    def tickers(self) -> list[str]:
+        return [self.core, *self.satellites]
+
+
+class DataConfig(StrictModel):
+    dir: Path | None = Field(
+        None,
+        description="user price directory (updated/imported prices); env SATELLITE_DATA_DIR wins",
+    )
+
+
+class EventsConfig(StrictModel):
+    files: list[Path] = Field(
+        [], description="extra event catalogues, read after the shipped one"
+    )
+
+
+class StopsConfig(StrictModel):
+    fixed_pct: float | None = Field(None, gt=0, lt=1, description="stop at entry x (1 - pct)")
+    trailing_pct: float | None = Field(
+        0.15, gt=0, lt=1, description="stop at highest price since entry x (1 - pct)"
+    )
+    trail_from: Literal["high", "close"] = Field("high", description="what the trailing stop trails")
+    atr_mult: float | None = Field(None, gt=0, description="stop at highest - k x ATR")
+    atr_window: int = Field(14, ge=2, description="ATR window in sessions")
+    time_sessions: int | None = Field(None, ge=1, description="exit after N sessions")
+    take_profit_pct: float | None = Field(None, gt=0, description="exit at entry x (1 + pct)")
+    breaker_drawdown: float | None = Field(
+        None, gt=0, lt=1, description="cut satellites when portfolio drawdown exceeds this"
+    )
+
+
+class AlertsConfig(StrictModel):
+    drawdown_levels: list[float] = Field(
+        [0.10, 0.20, 0.30], description="drawdown levels that fire an alert when crossed"
+    )
+    near_stop_pct: float = Field(0.03, gt=0, lt=1, description="near-stop band above the stop")
+    pullback_tol: float = Field(0.05, ge=0, lt=1, description="pullback zone around pre-event close")
+    pullback_sessions: int = Field(20, ge=1, description="sessions after an event to watch")
+    database: Path | None = Field(None, description="SQLite file; default <data dir>/satellite.db")
+
+    @field_validator("drawdown_levels")
+    @classmethod
+    def _levels_in_range(cls, value: list[float]) -> list[float]:
+        if any(not 0 < level < 1 for level in value):
+            raise ValueError("each drawdown level must be between 0 and 1 (e.g. 0.10 for 10%)")
+        return sorted(value)
+
+
+class ScheduleConfig(StrictModel):
+    time: str = Field("16:30", description="check time, HH:MM in America/New_York")
+
+    @field_validator("time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(f"{value!r} is not a time of day; write it as HH:MM, e.g. 16:30")
+        return value
+
+
+class TelegramConfig(StrictModel):
+    base_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base URL (a local server for tests)"
+    )
+    token_file: Path | None = Field(
+        None, description="file holding the bot token, outside the repo; env wins"
+    )
+    chat_ids: list[int] = Field([], description="chats allowed to talk to the bot")
+    user_ids: list[int] = Field([], description="users allowed to talk to the bot")
+
+
+class SatelliteConfig(StrictModel):
+    portfolio: PortfolioConfig = Field(default_factory=PortfolioConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    strategies: dict[str, dict[str, Any]] = Field(
+        {}, description="per-strategy parameters, [strategies.NAME]"
+    )
+    stops: StopsConfig = Field(default_factory=StopsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+
+
+class LoadedConfig(BaseModel):
+    """The validated settings and where they came from (None: built-in defaults)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    settings: SatelliteConfig
+    path: Path | None
+
+    def resolve(self, value: Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        value = value.expanduser()
+        if value.is_absolute() or self.path is None:
+            return value
+        return self.path.parent / value
+
+
+def _check_ticker(value: str) -> str:
+    if not TICKER_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a ticker; use upper case, e.g. NVDA")
+    return value
+
+
+def config_path(option: Path | None) -> tuple[Path, bool]:
+    """The config path to read and whether the user named it explicitly."""
+    if option is not None:
+        return option, True
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env), True
+    return DEFAULT_CONFIG, False
+
+
+def load_config(option: Path | None = None) -> LoadedConfig:
+    """Read and validate the config; a missing default ./config.toml means built-in defaults."""
+    path, explicit = config_path(option)
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found; check --config or {CONFIG_ENV}")
+        return LoadedConfig(settings=SatelliteConfig(), path=None)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    return LoadedConfig(settings=parse_config(raw, str(path)), path=path.resolve())
+
+
+def parse_config(raw: dict[str, Any], source: str = "config.toml") -> SatelliteConfig:
+    """Validate a parsed TOML document, raising one ConfigError for the most relevant problem."""
+    _refuse_secrets(raw, source)
+    try:
+        return SatelliteConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {_describe(err)}") from None
+
+
+def _refuse_secrets(raw: dict[str, Any], source: str, prefix: str = "") -> None:
+    for key, value in raw.items():
+        key_path = f"{prefix}{key}"
+        if key.lower() in FORBIDDEN_SECRET_KEYS:
+            raise ConfigError(
+                f"{source}: {key_path}: secrets are never read from config.toml; remove it and "
+                "set env SATELLITE_TELEGRAM_TOKEN or [telegram] token_file (a file outside the repo)"
+            )
+        if isinstance(value, dict):
+            _refuse_secrets(value, source, f"{key_path}.")
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    key_path = ".".join(location) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        known = _known_keys(location[:-1])
+        hint = difflib.get_close_matches(location[-1], known, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
+        return f"{key_path}: unknown key{suggestion}"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{key_path}: {message}"
+
+
+def _known_keys(location: list[str]) -> list[str]:
+    model: type[BaseModel] = SatelliteConfig
+    for part in location:
+        annotation = model.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def dump_config(loaded: LoadedConfig) -> dict[str, Any]:
+    """The effective settings as plain JSON-able data (no secret is ever part of it)."""
+    return loaded.settings.model_dump(mode="json")

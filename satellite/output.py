@@ -1,0 +1,38 @@
+"""Shared output helpers: JSON to stdout, rich tables, number formats."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rich.console import Console
+
+console = Console(highlight=False)
+
+
+def print_json(payload: Any) -> None:
+    """Stable, parseable JSON on stdout; NaN and infinity become null."""
+    print(json.dumps(_clean(payload), indent=2, allow_nan=False))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    return value
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value * 100:.{digits}f}%"
+
+
+def ratio(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.2f}"

@@ -1,0 +1,1 @@
+"""Strategies: the investor's playbook as pure functions of prices (and events)."""

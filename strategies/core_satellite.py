@@ -1,0 +1,82 @@
+"""core_satellite: hold the target weights, rebalanced by calendar or when weights drift.
+
+A satellite not listed yet keeps its weight in cash and is bought at the open of its first
+session. Calendar rebalancing trades at the open of the first session of each week, month or
+quarter; drift rebalancing trades at the open after a close where any weight is more than
+`drift` away from its target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from market.panel import PricePanel
+from strategies.base import Strategy, StrategyParams
+
+PERIOD_CODES = {"week": "W", "month": "M", "quarter": "Q"}
+
+
+class CoreSatelliteParams(StrategyParams):
+    """core_satellite reads its weights, caps and rebalancing from [portfolio]."""
+
+
+class CoreSatellite(Strategy):
+    name = "core_satellite"
+    description = "NVDA core with capped satellites at target weights, rebalanced"
+    Params = CoreSatelliteParams
+
+    def target_weights(self, panel: PricePanel) -> pd.DataFrame:
+        weights = pd.Series(self.portfolio.weights)[panel.tickers]
+        listed = panel.open.notna().to_numpy()
+        if self.portfolio.rebalance.mode == "calendar":
+            rebalance = calendar_rebalance_sessions(panel.sessions, self.portfolio.rebalance.every)
+        else:
+            rebalance = drift_rebalance_sessions(
+                panel.close.to_numpy(), panel.open.to_numpy(), weights.to_numpy(),
+                self.portfolio.rebalance.drift,
+            )
+        first_listed = listed & ~np.vstack([np.zeros((1, listed.shape[1]), bool), listed[:-1]])
+        first_listed[0] = False  # the start is already a rebalance
+        trade = (rebalance[:, None] & listed) | first_listed
+        targets = np.where(trade, weights.to_numpy()[None, :], np.nan)
+        return pd.DataFrame(targets, index=panel.sessions, columns=panel.tickers)
+
+
+def calendar_rebalance_sessions(sessions: pd.DatetimeIndex, every: str) -> np.ndarray:
+    """True at the first session and at the first session of each new period."""
+    periods = sessions.to_period(PERIOD_CODES[every]).asi8
+    starts = np.ones(len(sessions), dtype=bool)
+    starts[1:] = periods[1:] != periods[:-1]
+    return starts
+
+
+def drift_rebalance_sessions(
+    close: np.ndarray, open_: np.ndarray, weights: np.ndarray, drift: float
+) -> np.ndarray:
+    """True at the first session and at each open after a close with a weight out of band.
+
+    Holdings are tracked in units of portfolio value (fees ignored): a pure function of prices,
+    so the decision at session t uses closes up to t - 1 only.
+    """
+    sessions = close.shape[0]
+    rebalance = np.zeros(sessions, dtype=bool)
+    rebalance[0] = True
+    units = np.where(np.isnan(open_[0]), 0.0, weights / np.where(np.isnan(open_[0]), 1, open_[0]))
+    cash = 1.0 - np.nansum(np.where(np.isnan(open_[0]), 0.0, weights))
+    for t in range(1, sessions):
+        newly_listed = np.isnan(open_[t - 1]) & ~np.isnan(open_[t])
+        if newly_listed.any():  # the cash kept for a new listing buys it at its first open
+            value = cash + np.nansum(units * np.nan_to_num(close[t - 1]))
+            spend = weights[newly_listed] * value
+            units[newly_listed] = spend / open_[t][newly_listed]
+            cash -= spend.sum()
+        held = units * np.nan_to_num(close[t - 1])
+        value = cash + held.sum()
+        listed = ~np.isnan(close[t - 1])
+        if np.any(np.abs(held[listed] / value - weights[listed]) > drift):
+            rebalance[t] = True
+            value_at_open = cash + np.nansum(units * np.nan_to_num(open_[t]))
+            units = np.where(np.isnan(open_[t]), 0.0, weights * value_at_open / np.nan_to_num(open_[t], nan=1.0))
+            cash = value_at_open * (1.0 - weights[~np.isnan(open_[t])].sum())
+    return rebalance
