@@ -61,7 +61,8 @@ def simulate_targets(
 
 def buy_and_hold(panel: PricePanel, ticker: str, costs: ExecutionCosts) -> vbt.Portfolio:
     """All cash into one ticker at the first session's open, held to the end."""
-    single = PricePanel(*(getattr(panel, name)[[ticker]] for name in ("open", "high", "low", "close", "volume")))
+    fields = ("open", "high", "low", "close", "volume")
+    single = PricePanel(*(getattr(panel, name)[[ticker]] for name in fields))
     targets = pd.DataFrame(np.nan, index=single.sessions, columns=[ticker])
     first = single.open[ticker].first_valid_index()
     targets.loc[first, ticker] = 1.0

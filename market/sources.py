@@ -59,7 +59,7 @@ class YFinanceSource:
                 progress=False,
                 threads=False,
                 timeout=self.timeout,
-                **window,  # type: ignore[arg-type]
+                **window,
             )
         except Exception as err:  # yfinance raises many kinds; all mean "could not get data"
             raise SourceUnavailableError(
@@ -88,7 +88,7 @@ def normalise_download(raw: pd.DataFrame, ticker: str, source_name: str) -> pd.D
                 f"{ticker}: {source_name} answered for {sorted(set(tickers))}, not {ticker}; "
                 "nothing changed"
             )
-        frame = frame.xs(ticker, axis=1, level=-1)
+        frame = pd.DataFrame(frame.xs(ticker, axis=1, level=-1))
     missing = [column for column in PRICE_COLUMNS if column not in frame.columns]
     if missing:
         raise SourceUnavailableError(

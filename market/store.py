@@ -101,6 +101,6 @@ def frame_to_csv(frame: pd.DataFrame) -> str:
     """CSV text in the bundled layout: Date as YYYY-MM-DD, full float precision, integer volume."""
     out = frame[PRICE_COLUMNS].copy()
     out["Volume"] = out["Volume"].round().astype("int64")
-    out.index = out.index.strftime("%Y-%m-%d")
+    out.index = pd.DatetimeIndex(out.index).strftime("%Y-%m-%d")
     out.index.name = "Date"
     return out.to_csv(lineterminator="\n")

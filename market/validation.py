@@ -73,7 +73,9 @@ def parse_rows(raw: pd.DataFrame, source: str, first_line: int) -> pd.DataFrame:
         if len(bad):
             row = int(bad[0])
             shown = raw[column].iloc[row]
-            what = "is missing" if shown.strip() in ("", "nan", "NaN", "null") else f"{shown!r} is not a number"
+            shown = shown if isinstance(shown, str) else ""
+            missing_value = shown.strip() in ("", "nan", "NaN", "null")
+            what = "is missing" if missing_value else f"{shown!r} is not a number"
             raise PriceDataError(
                 f"{source}: line {row + first_line} ({dates.iloc[row]:%Y-%m-%d}): {column} {what}; "
                 "every row needs Open, High, Low, Close and Volume (a truncated file? remove the row)"
@@ -120,7 +122,7 @@ def validate_frame(frame: pd.DataFrame, source: str, first_line: int | None = No
                      "Low is above min(Open, Close)")
     _first_violation(source, where, high < body_high * (1 - OHLC_TOLERANCE),
                      "High is below max(Open, Close)")
-    _check_sessions(index, source, where)
+    _check_sessions(pd.DatetimeIndex(index), source, where)
     return frame
 
 
@@ -136,7 +138,7 @@ def _check_sessions(index: pd.DatetimeIndex, source: str, where: RowLabel) -> No
         return
     not_sessions = index.difference(expected)
     if len(not_sessions):
-        row = int(index.get_loc(not_sessions[0]))
+        row = int(index.searchsorted(not_sessions[0]))
         raise PriceDataError(
             f"{source}: {where(row)}: not an NYSE session (weekend or holiday); remove the row"
         )

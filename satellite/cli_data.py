@@ -69,7 +69,8 @@ def check(
             valid = "[green]yes[/green]" if row["valid"] else "[red]no[/red]"
             table.add_row(
                 row["ticker"], row["first"] or "-", row["last"] or "-", str(row["rows"] or "-"),
-                row["source"] or "-", valid, "-" if row["stale_sessions"] is None else str(row["stale_sessions"]),
+                row["source"] or "-", valid,
+                "-" if row["stale_sessions"] is None else str(row["stale_sessions"]),
             )
         console.print(table)
         for row in rows:

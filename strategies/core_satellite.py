@@ -77,6 +77,7 @@ def drift_rebalance_sessions(
         if np.any(np.abs(held[listed] / value - weights[listed]) > drift):
             rebalance[t] = True
             value_at_open = cash + np.nansum(units * np.nan_to_num(open_[t]))
-            units = np.where(np.isnan(open_[t]), 0.0, weights * value_at_open / np.nan_to_num(open_[t], nan=1.0))
+            safe_open = np.nan_to_num(open_[t], nan=1.0)
+            units = np.where(np.isnan(open_[t]), 0.0, weights * value_at_open / safe_open)
             cash = value_at_open * (1.0 - weights[~np.isnan(open_[t])].sum())
     return rebalance

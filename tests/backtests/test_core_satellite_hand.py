@@ -1,0 +1,107 @@
+"""core_satellite on a 2-ticker, 6-session file, checked against numbers computed by hand.
+
+Portfolio: AAA (core) 60%, BBB (satellite) 40%, 1000 cash, fees 0.1%, no slippage. Orders are
+target percentages filled at the open; vectorbt sells before it buys and buys the smaller
+order first, and a buy that the remaining cash cannot cover with its fee is filled partially.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from backtests.engine import ExecutionCosts, simulate_targets
+from market.panel import build_panel
+from market.validation import read_price_csv
+from satellite.config import PortfolioConfig, StopsConfig
+from strategies.core_satellite import CoreSatellite
+from tests.conftest import DATA
+
+FEES = 0.001
+
+
+def portfolio_config() -> PortfolioConfig:
+    return PortfolioConfig(
+        core="AAA", satellites=["BBB"], weights={"AAA": 0.6, "BBB": 0.4},
+        max_satellite_weight=0.4, max_satellites_weight=0.4,
+        initial_cash=1000.0, fees=FEES, slippage=0.0,
+    )
+
+
+def run(bbb_file: str) -> tuple[pd.DataFrame, pd.Series]:
+    frames = {"AAA": read_price_csv(DATA / "AAA.csv"), "BBB": read_price_csv(DATA / bbb_file)}
+    panel = build_panel(frames)
+    config = portfolio_config()
+    targets = CoreSatellite(CoreSatellite.Params(), config, StopsConfig()).target_weights(panel)
+    portfolio = simulate_targets(panel, targets, ExecutionCosts(1000.0, FEES, 0.0))
+    return portfolio.orders.records_readable, portfolio.value()
+
+
+def test_rebalances_on_the_first_session_and_the_first_of_the_month() -> None:
+    orders, value = run("BBB.csv")
+    # 2025-01-27 open: BBB 400 / 20 = 20 shares, fee 0.4, cash left 1000 - 400.4 = 599.6;
+    # AAA wants 60 shares (600 + 0.6 fee) but cash covers 599.6 / (10 x 1.001) shares.
+    aaa_shares = 599.6 / (10 * 1.001)
+    assert orders["Size"].iloc[0] == pytest.approx(20.0)
+    assert orders["Size"].iloc[1] == pytest.approx(aaa_shares, rel=1e-12)
+    # value at each close = shares x close (no cash left)
+    closes = [(10.5, 19.0), (11.0, 18.0), (12.0, 17.0), (11.5, 18.0), (11.0, 20.0)]
+    for day, (aaa_close, bbb_close) in enumerate(closes):
+        assert value.iloc[day] == pytest.approx(aaa_shares * aaa_close + 20 * bbb_close, rel=1e-12)
+    # 2025-02-03 open (new month): value at open, sell AAA down to 60%, buy BBB with the proceeds
+    open_value = aaa_shares * 12.0 + 20 * 20.0
+    aaa_sell = aaa_shares - 0.6 * open_value / 12.0
+    cash = aaa_sell * 12.0 * (1 - FEES)
+    bbb_buy = cash / (20.0 * (1 + FEES))  # wants 0.4 x value / 20 - 20 shares; cash is short
+    assert bbb_buy < 0.4 * open_value / 20.0 - 20
+    assert list(orders["Timestamp"].dt.strftime("%Y-%m-%d")) == [
+        "2025-01-27", "2025-01-27", "2025-02-03", "2025-02-03"]
+    assert orders["Size"].iloc[2] == pytest.approx(aaa_sell, rel=1e-9)
+    assert orders["Side"].iloc[2] == "Sell"
+    assert orders["Size"].iloc[3] == pytest.approx(bbb_buy, rel=1e-9)
+    final = (aaa_shares - aaa_sell) * 12.5 + (20 + bbb_buy) * 21.0
+    assert value.iloc[-1] == pytest.approx(final, rel=1e-9)
+    assert orders["Fees"].sum() == pytest.approx(
+        FEES * (400 + aaa_shares * 10 + aaa_sell * 12 + bbb_buy * 20), rel=1e-9
+    )
+
+
+def test_a_satellite_not_listed_yet_keeps_its_weight_in_cash() -> None:
+    orders, value = run("BBB_late.csv")
+    # 2025-01-27: only AAA trades: 600 / 10 = 60 shares, fee 0.6; cash 1000 - 600.6 = 399.4
+    assert orders["Column"].iloc[0] == "AAA"
+    assert orders["Size"].iloc[0] == pytest.approx(60.0)
+    cash = 399.4
+    assert value.iloc[0] == pytest.approx(60 * 10.5 + cash)
+    assert value.iloc[1] == pytest.approx(60 * 11.0 + cash)
+    # 2025-01-29 open: BBB lists; its target is 40% of the value at that open
+    open_value = 60 * 11.0 + cash
+    wanted = 0.4 * open_value / 18.0
+    affordable = cash / (18.0 * (1 + FEES))
+    bbb_shares = min(wanted, affordable)
+    assert orders["Column"].iloc[1] == "BBB"
+    assert pd.Timestamp(orders["Timestamp"].iloc[1]) == pd.Timestamp("2025-01-29")
+    assert orders["Size"].iloc[1] == pytest.approx(bbb_shares, rel=1e-12)
+    cash_left = cash - bbb_shares * 18.0 * (1 + FEES)
+    assert value.iloc[2] == pytest.approx(60 * 12.0 + bbb_shares * 17.0 + cash_left, rel=1e-12)
+
+
+def test_calendar_rebalance_sessions_fall_on_the_first_session_of_each_period() -> None:
+    from strategies.core_satellite import calendar_rebalance_sessions
+
+    sessions = pd.DatetimeIndex(pd.to_datetime(
+        ["2025-03-27", "2025-03-28", "2025-03-31", "2025-04-01", "2025-04-02", "2025-07-01"]))
+    assert calendar_rebalance_sessions(sessions, "month").tolist() == [
+        True, False, False, True, False, True]
+    assert calendar_rebalance_sessions(sessions, "quarter").tolist() == [
+        True, False, False, True, False, True]
+
+
+def test_bundled_data_path_is_package_data() -> None:
+    from market.store import BUNDLED_DIR
+
+    assert sorted(path.name for path in BUNDLED_DIR.glob("*.csv")) == [
+        "CRWV.csv", "NBIS.csv", "NVDA.csv"]
+    assert isinstance(BUNDLED_DIR, Path)
