@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 a bug (traceback with --debug), 2 bad user input, 3 temporar
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
-from satellite import cli_backtest, cli_config, cli_data
+from satellite import cli_backtest, cli_config, cli_data, cli_events
 from satellite.context import AppContext
 from satellite.errors import SatelliteError
 
@@ -77,6 +76,7 @@ def main_options(
 
 app.add_typer(cli_data.app, name="data")
 app.add_typer(cli_config.app, name="config")
+app.add_typer(cli_events.app, name="events")
 cli_backtest.register(app)
 
 
@@ -85,4 +85,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

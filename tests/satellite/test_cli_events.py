@@ -1,0 +1,129 @@
+"""`satellite events ...` end to end, in process, on the bundled prices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from satellite.context import AppContext
+from tests.conftest import Invoke
+
+GOOD = """# my own events
+[[event]]
+id = "my-weekend-deal"
+announced = 2025-09-06  # a Saturday
+timing = "pre_market"
+tickers = ["NBIS"]
+kind = "contract"
+"""
+
+
+def _context(tmp_path: Path, catalogue: str | None = None) -> AppContext:
+    config = tmp_path / "config.toml"
+    lines = []
+    if catalogue is not None:
+        (tmp_path / "mine.toml").write_text(catalogue, encoding="utf-8")
+        lines.append('[events]\nfiles = ["mine.toml"]\n')
+    config.write_text("".join(lines), encoding="utf-8")
+    return AppContext(config_option=config, data_dir_option=tmp_path / "data")
+
+
+def test_list_json_has_all_20_events(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "list", "--json", context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len({row["id"] for row in rows}) == 20
+    assert len(rows) == 24
+    keys = {"id", "ticker", "announced", "timing", "day0", "pre_close", "day0_return",
+            "return_5d", "kind", "counterparty", "value_usd"}
+    assert all(keys <= set(row) for row in rows)
+    microsoft = next(row for row in rows if row["id"] == "nbis-microsoft")
+    assert microsoft["day0"] == "2025-09-09"
+    assert microsoft["announced"] == "2025-09-08"
+    assert abs(microsoft["pre_close"] - 64.05999755859375) < 1e-9
+    assert abs(microsoft["day0_return"] - (95.72000122070312 / 64.05999755859375 - 1)) < 1e-12
+    assert abs(microsoft["return_5d"] - (90.95999908447266 / 64.05999755859375 - 1)) < 1e-3
+    before_ipo = next(row for row in rows if row["id"] == "crwv-openai-11.9b")
+    assert before_ipo["day0"] is None and before_ipo["pre_close"] is None
+    assert before_ipo["day0_return"] is None and before_ipo["tradable"] is False
+
+
+def test_list_filters(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    rows = json.loads(invoke("events", "list", "--json", "--ticker", "nvda", context=context).stdout)
+    assert {row["ticker"] for row in rows} == {"NVDA"} and len(rows) == 5
+    rows = json.loads(invoke("events", "list", "--json", "--kind", "earnings", context=context).stdout)
+    assert [row["id"] for row in rows] == ["nbis-q2-2025", "crwv-q2-2025", "crwv-q3-2025"]
+    result = invoke("events", "list", "--kind", "contracts", context=context)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --kind 'contracts': unknown kind; did you mean 'contract'?"
+
+
+def test_list_table(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "list", context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "24 event-ticker rows" in result.stdout
+
+
+def test_user_catalogue_is_read_after_the_shipped_one(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "list", "--json", "--ticker", "NBIS", context=_context(tmp_path, GOOD))
+    rows = json.loads(result.stdout)
+    assert rows[-1]["id"] == "my-weekend-deal"
+    assert rows[-1]["day0"] == "2025-09-08" and rows[-1]["off_session"] is True
+
+
+def test_show(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    result = invoke("events", "show", "nbis-microsoft", "--json", context=context)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["value_usd_max"] == 19.4e9
+    [nbis] = payload["tickers_detail"]
+    path = nbis["path"]
+    assert [point["day"] for point in path] == list(range(-5, 21))
+    assert path[5] == {"day": 0, "date": "2025-09-09", "close": 95.72000122070312,
+                       "vs_pre_close": 95.72000122070312 / 64.05999755859375 - 1}
+    assert path[4]["date"] == "2025-09-08" and path[4]["vs_pre_close"] == 0.0
+    table = invoke("events", "show", "nbis-microsoft", context=context)
+    assert "pre-announcement close 64.06" in table.stdout
+    missing = invoke("events", "show", "nbis-microsof", context=context)
+    assert missing.exit_code == 2
+    assert "did you mean 'nbis-microsoft'?" in missing.stderr
+
+
+def test_validate_mentions_weekend_dates(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "validate", context=_context(tmp_path, GOOD))
+    assert result.exit_code == 0, result.output
+    assert "ok: 21 events in 2 catalogue file(s)" in result.stdout
+    assert "my-weekend-deal (NBIS): announced Sat 2025-09-06, not a session; day 0 is the next " \
+           "session 2025-09-08" in result.stdout
+    assert "crwv-openai-11.9b (CRWV): not tradable" in result.stdout
+
+
+def test_validate_a_file_argument(invoke: Invoke, tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text(GOOD.replace('timing = "pre_market"', 'timing = "premarket"'), encoding="utf-8")
+    result = invoke("events", "validate", str(other), context=_context(tmp_path))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"error: {other}: event 'my-weekend-deal': field 'timing': 'premarket' is not one of "
+        "pre_market, intraday, after_close, unknown (did you mean 'pre_market'?)"
+    ]
+
+
+def test_bad_catalogue_is_one_line_and_exit_2_for_every_command(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path, GOOD.replace('["NBIS"]', '["ZZZZ"]'))
+    for command in (["list"], ["show", "nbis-microsoft"], ["validate"]):
+        result = invoke("events", *command, context=context)
+        assert result.exit_code == 2, command
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert "mine.toml: event 'my-weekend-deal': field 'tickers': unknown ticker 'ZZZZ'" in lines[0]
+        assert "Traceback" not in result.output
+
+
+def test_malformed_toml_exit_2(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "validate", context=_context(tmp_path, GOOD + "[[event]\n"))
+    assert result.exit_code == 2
+    assert "mine.toml: invalid TOML near event 'my-weekend-deal'" in result.stderr
