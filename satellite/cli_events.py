@@ -11,7 +11,11 @@ from rich.table import Table
 
 from events.align import AlignedEvent, align_all
 from events.catalogue import KINDS, TIMINGS
+from events.plot import write_html
 from events.service import catalogue_paths, load_events, load_frames_for
+from events.study import Aggregate, StudySettings
+from events.study_report import StudyResult, parse_window, run_study, window_key
+from events.study_report import as_json as study_json
 from events.views import list_row, show_payload, validation_notes
 from satellite.context import AppContext
 from satellite.errors import UserInputError
@@ -24,6 +28,7 @@ app = typer.Typer(help="The event catalogue: list, show, validate, add; the even
 TickerOption = Annotated[str | None, typer.Option("--ticker", help="only this ticker")]
 KindOption = Annotated[str | None, typer.Option("--kind", help=f"only this kind: {', '.join(KINDS)}")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+ALTERNATIVE_BENCHMARK = "QQQ"  # for events on the benchmark itself, when its prices are stored
 
 
 def parse_kind(text: str | None) -> str | None:
@@ -75,7 +80,8 @@ def list_events(
     for column in ("id", "ticker", "announced", "timing", "day 0", "pre close", "day 0",
                    "5 sessions", "kind", "counterparty", "value"):
         table.add_column(column, justify="right" if column in ("pre close", "day 0", "5 sessions",
-                                                               "value") else "left")
+                                                               "value") else "left",
+                         no_wrap=column == "id")
     for row in rows:
         table.add_row(
             row["id"], row["ticker"], row["announced"], row["timing"], row["day0"] or "-",
@@ -170,3 +176,87 @@ def validate(
         console.print(f"  {path}: {count} events", soft_wrap=True)
     for note in validation_notes(align_all(events, frames)):
         console.print(f"  note: {note}", soft_wrap=True)
+
+
+@app.command("study")
+def study(
+    ctx: typer.Context,
+    benchmark: Annotated[str | None, typer.Option(
+        "--benchmark", help="market-model benchmark [default: the portfolio core, NVDA]")] = None,
+    window: Annotated[str, typer.Option(
+        "--window", help="event window FIRST:LAST in sessions (write --window=-5:20)")] = "-5:20",
+    estimation: Annotated[int, typer.Option(
+        "--estimation", min=2, help="estimation window in sessions")] = 120,
+    gap: Annotated[int, typer.Option(
+        "--gap", min=0, help="sessions between estimation and event windows")] = 5,
+    min_estimation: Annotated[int, typer.Option(
+        "--min-estimation", min=2, help="fewest sessions for a fitted model")] = 30,
+    ticker: TickerOption = None,
+    kind: KindOption = None,
+    as_json: JsonOption = False,
+    html: Annotated[Path | None, typer.Option("--html", help="write a plotly HTML chart here")]
+    = None,
+) -> None:
+    """Market-model event study: AR per day, CARs per event, mean CAR and t-stat by ticker/kind."""
+    context: AppContext = ctx.obj
+    try:
+        settings = StudySettings(parse_window(window), estimation, gap,
+                                 min(min_estimation, estimation))
+    except ValueError as err:
+        raise UserInputError(f"--window {err}") from None
+    bench = parse_ticker(benchmark) if benchmark else context.config.settings.portfolio.core
+    symbol = None if ticker is None else parse_ticker(ticker)
+    events = load_events(context.config, context.store)
+    aligned_all = align_all(events, load_frames_for(context.store, events))
+    aligned = filtered(aligned_all, symbol, parse_kind(kind))
+    names = {item.ticker for item in aligned} | {bench}
+    alternative = ALTERNATIVE_BENCHMARK if context.store.has(ALTERNATIVE_BENCHMARK) else None
+    if alternative is not None and bench in names:
+        names.add(alternative)
+    frames = context.store.load_frames(sorted(names))
+    result = run_study(aligned, frames, settings, bench, alternative)
+    if html is not None:
+        written = write_html(result, html)
+        if not as_json:
+            console.print(f"wrote {written}", soft_wrap=True)
+    if as_json:
+        print_json(study_json(result))
+        return
+    _print_study(result)
+
+
+def _mean_t(stat: Aggregate) -> str:
+    if stat.mean is None:
+        return "-"
+    t_stat = "" if stat.t_stat is None else f" ({stat.t_stat:.2f})"
+    return f"{percent(stat.mean)}{t_stat}"
+
+
+def _print_study(result: StudyResult) -> None:
+    windows = result.settings.sub_windows()
+    settings = result.settings
+    table = Table(title=f"Mean CAR (t-stat) by ticker and kind (benchmark {result.benchmark}, estimation "
+                  f"{settings.estimation} sessions, gap {settings.gap})")
+    for column in ("ticker", "kind", "n", *(f"CAR [{window_key(w).replace(':', ',')}]"
+                                           for w in windows)):
+        table.add_column(column, justify="left" if column in ("ticker", "kind") else "right")
+    for group in result.groups:
+        table.add_row(group.ticker, group.kind, str(group.n),
+                      *(_mean_t(group.stats[window]) for window in windows))
+    console.print(table)
+    events_table = Table(title="Per event (* flagged: short history or fallback model)")
+    for column in ("id", "ticker", "day 0", "model", "est.", "beta",
+                   *(f"[{window_key(w).replace(':', ',')}]" for w in windows)):
+        events_table.add_column(column, justify="left" if column in ("id", "ticker", "model")
+                                else "right", no_wrap=column == "id")
+    for row in result.rows:
+        model = row.result.model + (" *" if row.result.flagged else "")
+        beta = "-" if row.result.beta is None else f"{row.result.beta:.2f}"
+        events_table.add_row(
+            row.aligned.event.id, row.aligned.ticker, f"{row.aligned.day0:%Y-%m-%d}", model,
+            str(row.result.estimation_sessions), beta,
+            *(percent(row.cars[window]) for window in windows),
+        )
+    console.print(events_table)
+    for item, reason in result.skipped:
+        console.print(f"skipped {item.event.id} ({item.ticker}): {reason}", soft_wrap=True)

@@ -127,3 +127,46 @@ def test_malformed_toml_exit_2(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("events", "validate", context=_context(tmp_path, GOOD + "[[event]\n"))
     assert result.exit_code == 2
     assert "mine.toml: invalid TOML near event 'my-weekend-deal'" in result.stderr
+
+
+def test_study_json_and_html(invoke: Invoke, tmp_path: Path) -> None:
+    html = tmp_path / "out" / "study.html"
+    result = invoke("events", "study", "--json", "--kind", "contract", "--html", str(html),
+                    context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    groups = {(group["ticker"], group["kind"]): group for group in payload["groups"]}
+    assert groups[("CRWV", "contract")]["car"]["0:1"]["n"] == 4
+    assert groups[("NBIS", "contract")]["car"]["0:1"]["n"] == 2
+    assert {event["kind"] for event in payload["events"]} == {"contract"}
+    text = html.read_text(encoding="utf-8")
+    assert "plotly" in text and "mean CAR" in text and "nbis-microsoft" in text
+
+
+def test_study_table(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "study", "--window", "-2:5", "--estimation", "60",
+                    context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "Mean CAR (t-stat)" in result.stdout and "CAR [-2,5]" in result.stdout
+
+
+def test_study_uses_qqq_for_nvda_events_when_stored(invoke: Invoke, tmp_path: Path) -> None:
+    from market.store import BUNDLED_DIR
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "QQQ.csv").write_text((BUNDLED_DIR / "NVDA.csv").read_text(), encoding="utf-8")
+    result = invoke("events", "study", "--json", "--ticker", "NVDA", context=_context(tmp_path))
+    events = json.loads(result.stdout)["events"]
+    assert {event["benchmark"] for event in events} == {"QQQ"}
+    assert {event["model"] for event in events} == {"market"}
+
+
+def test_study_bad_flags(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    result = invoke("events", "study", "--window=5:20", context=context)
+    assert result.exit_code == 2
+    assert "must contain day 0" in result.stderr
+    result = invoke("events", "study", "--benchmark", "ZZZ", context=context)
+    assert result.exit_code == 2
+    assert "no prices for ZZZ" in result.stderr

@@ -1,0 +1,93 @@
+"""HTML of the event study (plotly): per kind, each event's CAR and the mean with a 95% band."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from events.study import car_path
+from events.study_report import StudyResult, window_key
+from satellite.errors import UserInputError
+
+BAND_Z = 1.96
+
+
+def mean_band(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per day: mean CAR and mean -/+ 1.96 standard errors over the events known that day."""
+    mean = np.full(paths.shape[1], np.nan)
+    low, high = mean.copy(), mean.copy()
+    for day in range(paths.shape[1]):
+        known = paths[:, day][np.isfinite(paths[:, day])]
+        if len(known) == 0:
+            continue
+        mean[day] = known.mean()
+        error = known.std(ddof=1) / math.sqrt(len(known)) if len(known) > 1 else 0.0
+        low[day], high[day] = mean[day] - BAND_Z * error, mean[day] + BAND_Z * error
+    return mean, low, high
+
+
+def study_figure(result: StudyResult) -> go.Figure:
+    kinds = sorted({row.aligned.event.kind for row in result.rows})
+    days = result.settings.days
+    figure = make_subplots(
+        rows=max(len(kinds), 1), cols=1, shared_xaxes=True,
+        subplot_titles=[f"{kind} (n={sum(row.aligned.event.kind == kind for row in result.rows)})"
+                        for kind in kinds] or ["no events"],
+    )
+    for index, kind in enumerate(kinds, start=1):
+        rows = [row for row in result.rows if row.aligned.event.kind == kind]
+        paths = np.array([car_path(row.result.ar) for row in rows])
+        for row, path in zip(rows, paths, strict=True):
+            figure.add_trace(go.Scatter(
+                x=days, y=path * 100, mode="lines", line={"width": 1}, opacity=0.45,
+                name=f"{row.aligned.event.id} ({row.aligned.ticker}, {row.result.model})",
+                legendgroup=kind, legendgrouptitle_text=kind,
+            ), row=index, col=1)
+        mean, low, high = mean_band(paths)
+        figure.add_trace(go.Scatter(
+            x=np.concatenate([days, days[::-1]]), y=np.concatenate([high, low[::-1]]) * 100,
+            fill="toself", line={"width": 0}, fillcolor="rgba(31,119,180,0.2)",
+            name=f"{kind}: 95% band", legendgroup=kind, hoverinfo="skip",
+        ), row=index, col=1)
+        figure.add_trace(go.Scatter(
+            x=days, y=mean * 100, mode="lines", line={"width": 3, "color": "rgb(31,119,180)"},
+            name=f"{kind}: mean CAR", legendgroup=kind,
+        ), row=index, col=1)
+        figure.update_yaxes(title_text="CAR %", row=index, col=1)
+    figure.update_xaxes(title_text="sessions from day 0", row=max(len(kinds), 1), col=1)
+    figure.update_layout(
+        title=f"Event study: cumulative abnormal returns over {window_key(result.settings.window)} "
+        f"(benchmark {result.benchmark}, estimation {result.settings.estimation} sessions)",
+        height=320 * max(len(kinds), 1) + 120, template="plotly_white",
+    )
+    return figure
+
+
+def write_html(result: StudyResult, target: Path) -> Path:
+    """Write the figure as self-contained HTML (plotly.js inline: works offline), atomically."""
+    html = study_figure(result).to_html(include_plotlyjs=True, full_html=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=target.parent)
+    except OSError as err:
+        raise UserInputError(f"--html {target}: cannot write there ({err})") from None
+    replaced = False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(html)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)
+        os.replace(temp_name, target)
+        replaced = True
+    finally:
+        if not replaced:
+            Path(temp_name).unlink(missing_ok=True)
+    return target
