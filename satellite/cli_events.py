@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from events.align import AlignedEvent, align_all
 from events.catalogue import KINDS, TIMINGS
+from events.edit import add_event
 from events.plot import write_html
 from events.service import catalogue_paths, load_events, load_frames_for
 from events.study import Aggregate, StudySettings
@@ -87,7 +89,7 @@ def list_events(
             row["id"], row["ticker"], row["announced"], row["timing"], row["day0"] or "-",
             "-" if row["pre_close"] is None else f"{row['pre_close']:.2f}",
             percent(row["day0_return"]), percent(row["return_5d"]), row["kind"],
-            row["counterparty"] or "-", usd(row["value_usd"], row["value_usd_max"]),
+            escape(row["counterparty"] or "-"), usd(row["value_usd"], row["value_usd_max"]),
         )
     console.print(table)
 
@@ -134,11 +136,11 @@ def _print_show(payload: dict[str, Any]) -> None:
     for label, key in (("summary", "summary"), ("counterparty", "counterparty"),
                        ("file", "file")):
         if payload[key]:
-            console.print(f"  {label}: {payload[key]}", soft_wrap=True)
+            console.print(f"  {label}: {payload[key]}", soft_wrap=True, markup=False)
     if payload["value_usd"] is not None:
         console.print(f"  value: {usd(payload['value_usd'], payload['value_usd_max'])} USD")
     if payload["sources"]:
-        console.print(f"  sources: {'; '.join(payload['sources'])}", soft_wrap=True)
+        console.print(f"  sources: {'; '.join(payload['sources'])}", soft_wrap=True, markup=False)
     for detail in payload["tickers_detail"]:
         pre = "-" if detail["pre_close"] is None else f"{detail['pre_close']:.2f}"
         console.print(
@@ -147,7 +149,7 @@ def _print_show(payload: dict[str, Any]) -> None:
             f"{percent(detail['return_5d'])}", soft_wrap=True,
         )
         if detail["note"]:
-            console.print(f"  note: {detail['note']}", soft_wrap=True)
+            console.print(f"  note: {detail['note']}", soft_wrap=True, markup=False)
         if detail["path"]:
             table = Table(show_edge=False)
             for column in ("day", "date", "close", "vs pre close"):
@@ -170,12 +172,13 @@ def validate(
     events = load_events(context.config, context.store, extra)
     frames = load_frames_for(context.store, events)
     checked = list(dict.fromkeys(catalogue_paths(context.config) + extra))
-    console.print(f"ok: {len(events)} events in {len(checked)} catalogue file(s)", soft_wrap=True)
+    console.print(f"ok: {len(events)} events in {len(checked)} catalogue file(s)",
+                  soft_wrap=True, markup=False)
     for path in checked:
         count = sum(1 for event in events if event.file == path)
-        console.print(f"  {path}: {count} events", soft_wrap=True)
+        console.print(f"  {path}: {count} events", soft_wrap=True, markup=False)
     for note in validation_notes(align_all(events, frames)):
-        console.print(f"  note: {note}", soft_wrap=True)
+        console.print(f"  note: {note}", soft_wrap=True, markup=False)
 
 
 @app.command("study")
@@ -218,7 +221,7 @@ def study(
     if html is not None:
         written = write_html(result, html)
         if not as_json:
-            console.print(f"wrote {written}", soft_wrap=True)
+            console.print(f"wrote {written}", soft_wrap=True, markup=False)
     if as_json:
         print_json(study_json(result))
         return
@@ -259,4 +262,61 @@ def _print_study(result: StudyResult) -> None:
         )
     console.print(events_table)
     for item, reason in result.skipped:
-        console.print(f"skipped {item.event.id} ({item.ticker}): {reason}", soft_wrap=True)
+        console.print(f"skipped {item.event.id} ({item.ticker}): {reason}",
+                      soft_wrap=True, markup=False)
+
+
+def parse_usd(text: str | None, option: str) -> float | None:
+    """'17.4e9', '17400000000' or '17.4B' (K, M, B, T suffixes) -> USD."""
+    if text is None:
+        return None
+    cleaned = text.strip().replace(",", "").replace("_", "").upper().removeprefix("$")
+    scale = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}.get(cleaned[-1:], 1.0)
+    number = cleaned[:-1] if scale != 1.0 else cleaned
+    try:
+        return float(number) * scale
+    except ValueError:
+        raise UserInputError(f"{option} {text!r}: write USD as a number, e.g. 17.4e9 or 17.4B") from None
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Option("--id", help="unique id, e.g. nbis-meta-3b")],
+    announced: Annotated[str, typer.Option("--announced", help="announcement date YYYY-MM-DD")],
+    timing: Annotated[str, typer.Option("--timing", help=", ".join(TIMINGS))],
+    tickers: Annotated[list[str], typer.Option(
+        "--tickers", help="ticker(s), comma-separated or repeated")],
+    kind: Annotated[str, typer.Option("--kind", help=", ".join(KINDS))],
+    counterparty: Annotated[str | None, typer.Option("--counterparty")] = None,
+    value_usd: Annotated[str | None, typer.Option("--value-usd", help="e.g. 3e9 or 3B")] = None,
+    value_usd_max: Annotated[str | None, typer.Option(
+        "--value-usd-max", help="top of a reported range")] = None,
+    summary: Annotated[str | None, typer.Option("--summary")] = None,
+    sources: Annotated[list[str] | None, typer.Option("--source", help="repeatable")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="catalogue to append to [default: the first [events] files entry]")] = None,
+) -> None:
+    """Validate an event and append it to your catalogue (comments kept, atomic write)."""
+    context: AppContext = ctx.obj
+    configured = catalogue_paths(context.config)[1:]
+    target = file if file is not None else (configured[0] if configured else None)
+    if target is None:
+        raise UserInputError(
+            "no catalogue to add to: pass --file FILE, or list your catalogue in config.toml as "
+            '[events] files = ["my-events.toml"]'
+        )
+    fields = {
+        "id": event_id.strip(), "announced": announced.strip(), "timing": parse_timing(timing),
+        "tickers": [parse_ticker(part) for item in tickers for part in item.split(",") if part.strip()],
+        "kind": parse_kind(kind), "counterparty": counterparty,
+        "value_usd": parse_usd(value_usd, "--value-usd"),
+        "value_usd_max": parse_usd(value_usd_max, "--value-usd-max"),
+        "summary": summary, "sources": sources or [],
+    }
+    event = add_event(target, fields, catalogue_paths(context.config), set(context.store.tickers()))
+    console.print(f"added {event.id} to {target}", soft_wrap=True, markup=False)
+    known = {path.resolve() for path in catalogue_paths(context.config)}
+    if target.resolve() not in known:
+        console.print(f"note: {target} is not listed in config.toml [events] files; add it so "
+                      "that the event is read", soft_wrap=True, markup=False)

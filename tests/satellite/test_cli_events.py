@@ -170,3 +170,47 @@ def test_study_bad_flags(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("events", "study", "--benchmark", "ZZZ", context=context)
     assert result.exit_code == 2
     assert "no prices for ZZZ" in result.stderr
+
+
+ADD = ["events", "add", "--id", "nbis-new-deal", "--announced", "2025-10-04", "--timing",
+       "after-close", "--tickers", "nbis,crwv", "--kind", "contract", "--value-usd", "2.5B",
+       "--counterparty", "Acme", "--source", "https://example.com/a", "--source", "seed 001"]
+
+
+def test_add_then_list_and_refuse_a_duplicate(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path, GOOD)
+    mine = tmp_path / "mine.toml"
+    result = invoke(*ADD, context=context)
+    assert result.exit_code == 0, result.output
+    assert "added nbis-new-deal" in result.stdout
+    text = mine.read_text(encoding="utf-8")
+    assert text.startswith(GOOD)  # comments and layout kept
+    assert 'tickers = ["NBIS", "CRWV"]' in text and "value_usd = 2500000000" in text
+    rows = json.loads(invoke("events", "list", "--json", "--ticker", "NBIS", context=context).stdout)
+    added = next(row for row in rows if row["id"] == "nbis-new-deal")
+    assert added["day0"] == "2025-10-06"  # Saturday after the close -> Monday
+    before = mine.read_bytes()
+    again = invoke(*ADD, context=context)
+    assert again.exit_code == 2
+    assert again.stderr.strip().splitlines() == [
+        f"error: {mine}: event 'nbis-new-deal': field 'id': duplicate id, already defined earlier "
+        "in this file; ids must be unique, rename one of them"
+    ]
+    assert mine.read_bytes() == before
+
+
+def test_add_needs_a_target_file(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke(*ADD, context=_context(tmp_path))
+    assert result.exit_code == 2
+    assert "no catalogue to add to: pass --file FILE" in result.stderr
+    other = tmp_path / "other.toml"
+    result = invoke(*ADD, "--file", str(other), context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "is not listed in config.toml [events] files" in result.stdout
+    assert other.exists()
+
+
+def test_add_bad_value(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke(*ADD[:-8], "--value-usd", "lots", context=_context(tmp_path, GOOD))
+    assert result.exit_code == 2
+    assert "--value-usd 'lots': write USD as a number" in result.stderr
