@@ -9,13 +9,18 @@ with its first open so vectorbt can value a zero position; no order can fall the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import vectorbt as vbt
+from vectorbt.portfolio.enums import log_dt, order_dt
 
+from backtests.kernel import simulate_nb
 from market.panel import PricePanel
 from satellite.config import PortfolioConfig
+from strategies.base import Signals
+from strategies.stops import StopSpec, atr_before_bar
 
 ENGINE = "rust"
 
@@ -67,3 +72,104 @@ def buy_and_hold(panel: PricePanel, ticker: str, costs: ExecutionCosts) -> vbt.P
     first = single.open[ticker].first_valid_index()
     targets.loc[first, ticker] = 1.0
     return simulate_targets(single, targets, costs)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Caps as fractions of portfolio value, held after the fills of every open."""
+
+    satellite: float
+    satellites: float
+
+    @classmethod
+    def from_portfolio(cls, portfolio: PortfolioConfig) -> Caps:
+        return cls(portfolio.max_satellite_weight, portfolio.max_satellites_weight)
+
+
+class KernelRun(NamedTuple):
+    """The kernel's output: fills, trades and per-bar state (see backtests/kernel.py)."""
+
+    fills: pd.DataFrame
+    trades: pd.DataFrame
+    cash: pd.Series
+    value: pd.Series
+    open_weights: pd.DataFrame
+    stop_levels: pd.DataFrame
+
+
+FILL_FIELDS = ("idx", "col", "size", "price", "fees", "side", "reason", "level")
+TRADE_FIELDS = (
+    "col", "entry_idx", "entry_price", "exit_idx", "exit_price", "reason", "stop_level", "shares",
+)
+
+
+def trade_indexed(signals: Signals, panel: PricePanel, weights: dict[str, float], delay: int = 1):
+    """Shift decision-indexed signals by `delay` sessions: row t is acted on at bar t."""
+    if delay < 1:
+        raise ValueError("delay must be at least one session: a close cannot fill before it")
+    index, columns = panel.sessions, panel.tickers
+
+    def frame(data: pd.DataFrame | None, fill: object, dtype: type) -> np.ndarray:
+        if data is None:
+            data = pd.DataFrame(fill, index=index, columns=columns)
+        data = data.reindex(index=index, columns=columns)
+        shifted = data.shift(delay).fillna(fill)  # type: ignore[arg-type]
+        return np.ascontiguousarray(shifted.to_numpy(dtype=dtype))
+
+    default = pd.DataFrame([[weights.get(t, 0.0) for t in columns]] * len(index), index, columns)
+    sizes = default if signals.sizes is None else signals.sizes.fillna(default)
+    listed = panel.open.notna().to_numpy()
+    enter = frame(signals.entries, False, bool) & listed
+    leave = frame(signals.exits, False, bool) & listed
+    return enter, frame(sizes, 0.0, float), frame(signals.limits, np.nan, float), \
+        frame(signals.groups, -1, np.int64), leave
+
+
+def simulate_signals(
+    panel: PricePanel,
+    signals: Signals,
+    spec: StopSpec,
+    costs: ExecutionCosts,
+    caps: Caps,
+    portfolio: PortfolioConfig,
+    delay: int = 1,
+) -> tuple[vbt.Portfolio, KernelRun]:
+    """Run the kernel on the panel and let vectorbt account for its fills (value, stats)."""
+    enter, size, limit, group, leave = trade_indexed(signals, panel, portfolio.weights, delay)
+    tickers = panel.tickers
+    satellite = np.array([t in portfolio.satellites for t in tickers])
+    cap = np.where(satellite, caps.satellite, np.inf)
+    hold = np.array([signals.hold.get(t, 0.0) for t in tickers])
+    arrays = [np.ascontiguousarray(f.to_numpy(float)) for f in
+              (panel.open, panel.high, panel.low, panel.close)]
+    atr = atr_before_bar(arrays[1], arrays[2], arrays[3], spec.atr_window)
+    out = simulate_nb(
+        *arrays, atr, enter, size, limit, group, leave, cap, caps.satellites, satellite,
+        hold, np.nan if signals.lag_pct is None else signals.lag_pct,
+        tickers.index(portfolio.core), costs.initial_cash, costs.fees, costs.slippage,
+        *spec.kernel_args(),
+    )
+    fills = pd.DataFrame(dict(zip(FILL_FIELDS, out[:8], strict=True)))
+    trades = pd.DataFrame(dict(zip(TRADE_FIELDS, out[8:16], strict=True)))
+    index = panel.sessions
+    run = KernelRun(
+        fills, trades, pd.Series(out[16], index), pd.Series(out[17], index),
+        pd.DataFrame(out[18], index, tickers), pd.DataFrame(out[19], index, tickers),
+    )
+    return portfolio_from_fills(panel, fills, costs), run
+
+
+def portfolio_from_fills(panel: PricePanel, fills: pd.DataFrame, costs: ExecutionCosts) -> vbt.Portfolio:
+    """A vectorbt Portfolio whose order records are the kernel's fills (shared cash)."""
+    records = np.zeros(len(fills), dtype=order_dt)
+    # vectorbt expects records grouped by column; within a column they stay chronological
+    ordered = fills.sort_values(["col", "idx"], kind="stable")
+    records["id"] = np.arange(len(fills))
+    for name in ("col", "idx", "size", "price", "fees", "side"):
+        records[name] = ordered[name].to_numpy()
+    close = panel.close.fillna(panel.open.bfill()).ffill().astype(float)
+    wrapper = vbt.base.array_wrapper.ArrayWrapper.from_obj(close, freq="1D", group_by=True)
+    return vbt.Portfolio(
+        wrapper, close, records, np.zeros(0, dtype=log_dt), np.array([float(costs.initial_cash)]),
+        cash_sharing=True, engine=ENGINE,
+    )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from satellite.config_positions import PositionConfig, PositionsFile
 from satellite.errors import ConfigError
 
 CONFIG_ENV = "SATELLITE_CONFIG"
@@ -131,6 +132,13 @@ class StopsConfig(StrictModel):
     breaker_drawdown: float | None = Field(
         None, gt=0, lt=1, description="cut satellites when portfolio drawdown exceeds this"
     )
+    breaker_rearm_recovery: float | None = Field(
+        None, ge=0, lt=1,
+        description="re-arm the breaker once drawdown is back within this (None: half the trip)",
+    )
+    breaker_rearm_sessions: int | None = Field(
+        20, ge=1, description="re-arm the breaker this many sessions after it tripped"
+    )
 
 
 class AlertsConfig(StrictModel):
@@ -184,6 +192,15 @@ class SatelliteConfig(StrictModel):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    positions: list[PositionConfig] = Field([], description="held positions, [[positions]]")
+    positions_file: Path | None = Field(
+        None, description="a TOML file of [[positions]], read in addition to config.toml's"
+    )
+
+    @field_validator("positions")
+    @classmethod
+    def _unique_positions(cls, value: list[PositionConfig]) -> list[PositionConfig]:
+        return PositionsFile(positions=value).positions
 
 
 class LoadedConfig(BaseModel):
@@ -231,7 +248,27 @@ def load_config(option: Path | None = None) -> LoadedConfig:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
-    return LoadedConfig(settings=parse_config(raw, str(path)), path=path.resolve())
+    loaded = LoadedConfig(settings=parse_config(raw, str(path)), path=path.resolve())
+    if loaded.settings.positions_file is not None:
+        loaded = _with_positions_file(loaded, loaded.resolve(loaded.settings.positions_file))
+    return loaded
+
+
+def _with_positions_file(loaded: LoadedConfig, path: Path) -> LoadedConfig:
+    """Add the positions of the file config.toml names, validated like config.toml."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: positions_file not found; fix positions_file in the config") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}") from None
+    try:
+        extra = PositionsFile.model_validate(raw).positions
+        merged = PositionsFile(positions=[*loaded.settings.positions, *extra]).positions
+    except ValidationError as err:
+        raise ConfigError(f"{path}: {_describe(err, PositionsFile)}") from None
+    settings = loaded.settings.model_copy(update={"positions": merged})
+    return LoadedConfig(settings=settings, path=loaded.path)
 
 
 def parse_config(raw: dict[str, Any], source: str = "config.toml") -> SatelliteConfig:
@@ -255,12 +292,12 @@ def _refuse_secrets(raw: dict[str, Any], source: str, prefix: str = "") -> None:
             _refuse_secrets(value, source, f"{key_path}.")
 
 
-def _describe(err: ValidationError) -> str:
+def _describe(err: ValidationError, root: type[BaseModel] | None = None) -> str:
     first = err.errors()[0]
     location = [str(part) for part in first["loc"]]
     key_path = ".".join(location) or "(top level)"
     if first["type"] == "extra_forbidden":
-        known = _known_keys(location[:-1])
+        known = _known_keys(location[:-1], root or SatelliteConfig)
         hint = difflib.get_close_matches(location[-1], known, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
         return f"{key_path}: unknown key{suggestion}"
@@ -268,10 +305,15 @@ def _describe(err: ValidationError) -> str:
     return f"{key_path}: {message}"
 
 
-def _known_keys(location: list[str]) -> list[str]:
-    model: type[BaseModel] = SatelliteConfig
+def _known_keys(location: list[str], root: type[BaseModel]) -> list[str]:
+    model = root
     for part in location:
+        if part.isdigit():
+            continue  # an index into a list of models
         annotation = model.model_fields[part].annotation
+        args = getattr(annotation, "__args__", ())
+        if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+            annotation = args[0]  # list[Model]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         model = annotation

@@ -1,0 +1,110 @@
+"""Stop rules as data: one frozen spec, read from [stops] and overridable per strategy.
+
+Every rule is long-only and applies to satellites (the core is never stopped). Levels are
+decided from data known before the bar they guard and checked against the bar's low/high:
+
+- fixed:     entry x (1 - fixed_pct)
+- trailing:  max(entry, highest high or close since entry, up to the previous bar) x (1 - pct)
+- atr:       the same trailing reference - atr_mult x ATR(atr_window) at the previous close
+             (ATR is the simple mean of the true range over the window)
+- time:      sold at the open after the position was held `time_sessions` sessions
+- take-profit: entry x (1 + take_profit_pct), a limit above the price
+- breaker:   when portfolio value falls more than breaker_drawdown below its peak at a close,
+             every satellite is sold at the next open and no satellite is bought until it is
+             re-armed: drawdown back within breaker_rearm_recovery, or breaker_rearm_sessions
+             sessions after the trip; the peak restarts from the re-arm close.
+
+A bar whose open is already through a level fills at the open (gap-through); otherwise the
+stop fills at its level. When a protective stop and the take-profit could both fill in one
+bar, the stop is assumed to come first (the conservative reading of a daily bar).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from satellite.config import StopsConfig
+
+REASONS: tuple[str, ...] = (
+    "signal", "stop_fixed", "stop_trailing", "stop_atr", "time", "take_profit", "breaker",
+    "end_of_data", "cap",
+)
+"""Exit reasons by code; "cap" marks a partial sale that trims a satellite to its cap."""
+
+SIGNAL, STOP_FIXED, STOP_TRAILING, STOP_ATR, TIME, TAKE_PROFIT, BREAKER, END_OF_DATA, CAP = range(9)
+ENTRY = -1
+"""Reason code of a buy fill."""
+
+
+@dataclass(frozen=True)
+class StopSpec:
+    """All stop rules of one run; None switches a rule off."""
+
+    fixed_pct: float | None = None
+    trailing_pct: float | None = None
+    trail_from: Literal["high", "close"] = "high"
+    atr_mult: float | None = None
+    atr_window: int = 14
+    time_sessions: int | None = None
+    take_profit_pct: float | None = None
+    breaker_drawdown: float | None = None
+    breaker_rearm_recovery: float | None = None
+    breaker_rearm_sessions: int | None = None
+
+    @classmethod
+    def from_config(cls, stops: StopsConfig) -> StopSpec:
+        fields = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in stops.model_dump().items() if key in fields})
+
+    def merged(self, overrides: dict[str, Any]) -> StopSpec:
+        return replace(self, **overrides)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def kernel_args(self) -> tuple[float, float, bool, float, float, float, float, float, int]:
+        """The spec as the kernel's scalars (ATR goes in as an array, see atr_before_bar):
+        NaN (or -1 for counts) switches a rule off."""
+        return (
+            _nan(self.fixed_pct), _nan(self.trailing_pct), self.trail_from == "close",
+            _nan(self.atr_mult),
+            float(self.time_sessions) if self.time_sessions is not None else math.nan,
+            _nan(self.take_profit_pct), _nan(self.breaker_drawdown),
+            _nan(self.breaker_rearm_recovery)
+            if self.breaker_rearm_recovery is not None
+            else _nan(self.breaker_drawdown) / 2,
+            self.breaker_rearm_sessions if self.breaker_rearm_sessions is not None else -1,
+        )
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """max(high - low, |high - previous close|, |low - previous close|); NaN where unlisted."""
+    previous = np.vstack([np.full((1, close.shape[1]), np.nan), close[:-1]])
+    ranges = np.stack([high - low, np.abs(high - previous), np.abs(low - previous)])
+    out = np.nanmax(np.where(np.isnan(ranges), -np.inf, ranges), axis=0)
+    out[np.isnan(high - low)] = np.nan
+    return out
+
+
+def atr_before_bar(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, window: int
+) -> np.ndarray:
+    """ATR known at the open of each bar: the mean true range of the `window` bars before it.
+
+    Row t is the mean over rows t - window .. t - 1 (NaN until a full window exists), so a
+    stop checked during bar t never uses bar t's own range.
+    """
+    ranges = true_range(high, low, close)
+    sessions, columns = ranges.shape
+    out = np.full((sessions, columns), np.nan)
+    for t in range(window, sessions):
+        out[t] = ranges[t - window : t].mean(axis=0)
+    return out
