@@ -146,6 +146,7 @@ def as_json(result: StudyResult) -> dict[str, Any]:
                 "benchmark": row.benchmark,
                 "estimation_sessions": row.result.estimation_sessions,
                 "flagged": row.result.flagged,
+                "timing_flagged": row.aligned.timing_flagged,
                 "note": row.note,
                 "alpha": _num(row.result.alpha),
                 "beta": _num(row.result.beta),
