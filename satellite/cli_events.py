@@ -6,6 +6,7 @@ import difflib
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -60,7 +61,8 @@ def filtered(
     ]
 
 
-def _aligned(context: AppContext) -> tuple[list[AlignedEvent], dict[str, Any]]:
+def _aligned(context: AppContext) -> tuple[list[AlignedEvent], dict[str, pd.DataFrame]]:
+    """Every catalogued event aligned on its tickers' prices, and those prices."""
     events = load_events(context.config, context.store)
     frames = load_frames_for(context.store, events)
     return align_all(events, frames), frames
@@ -209,14 +211,12 @@ def study(
         raise UserInputError(f"--window {err}") from None
     bench = parse_ticker(benchmark) if benchmark else context.config.settings.portfolio.core
     symbol = None if ticker is None else parse_ticker(ticker)
-    events = load_events(context.config, context.store)
-    aligned_all = align_all(events, load_frames_for(context.store, events))
+    aligned_all, frames = _aligned(context)
     aligned = filtered(aligned_all, symbol, parse_kind(kind))
-    names = {item.ticker for item in aligned} | {bench}
     alternative = ALTERNATIVE_BENCHMARK if context.store.has(ALTERNATIVE_BENCHMARK) else None
-    if alternative is not None and bench in names:
-        names.add(alternative)
-    frames = context.store.load_frames(sorted(names))
+    for name in (bench, alternative):
+        if name is not None and name not in frames:
+            frames[name] = context.store.load(name).frame
     result = run_study(aligned, frames, settings, bench, alternative)
     if html is not None:
         written = write_html(result, html)
