@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from backtests.run import BacktestResult, run_backtest
 from satellite.context import AppContext
 from satellite.options import parse_date
 from satellite.output import console, percent, print_json, ratio
+from strategies.registry import describe, discover, parse_overrides
 
 STAT_ROWS: list[tuple[str, str]] = [
     ("total_return", "Total return"),
@@ -21,6 +23,11 @@ STAT_ROWS: list[tuple[str, str]] = [
     ("sortino", "Sortino"),
     ("calmar", "Calmar"),
     ("trades", "Fills"),
+]
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="override a parameter, key=value (stops.KEY for a stop); repeat"),
 ]
 
 
@@ -34,17 +41,75 @@ def backtest(
     start: Annotated[str | None, typer.Option(help="first session, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="last session, YYYY-MM-DD")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    list_strategies: Annotated[
+        bool, typer.Option("--list", help="list strategies with their parameters")
+    ] = False,
+    overrides: SetOption = None,
+    delay: Annotated[
+        int, typer.Option(min=1, help="sessions from the signal's close to the filling open")
+    ] = 1,
+    html: Annotated[Path | None, typer.Option("--html", help="write a plotly report")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="write a summary image")] = None,
 ) -> None:
     """Backtest a strategy (default core_satellite) and compare it with buy-and-hold of the core."""
     context: AppContext = ctx.obj
+    if list_strategies:
+        print_strategies(as_json)
+        return
     result = run_backtest(
         context.config.settings, context.store, strategy,
         parse_date(start, "--start"), parse_date(end, "--end"),
+        overrides=parse_overrides(overrides or []), events=load_events(context), delay=delay,
     )
+    if html is not None or png is not None:
+        from backtests.charts import write_html, write_png  # plotting libraries load lazily
+
+        if html is not None:
+            write_html(result, html)
+        if png is not None:
+            write_png(result, png)
     if as_json:
         print_json(result.as_json())
         return
     print_table(result, context.config.settings.portfolio.core)
+    print_exits(result)
+    for path in (html, png):
+        if path is not None:
+            console.print(f"wrote {path}")
+
+
+def load_events(context: AppContext):  # type: ignore[no-untyped-def]
+    """The shipped catalogue and the user's ([events] files)."""
+    from events.service import load_events as load
+
+    return load(context.config, context.store)
+
+
+def print_strategies(as_json: bool) -> None:
+    found = discover()
+    if as_json:
+        print_json({
+            "strategies": [
+                {"name": name, "description": cls.description,
+                 "parameters": [{"name": key, "default": default, "description": text}
+                                for key, default, text in describe(cls)]}
+                for name, cls in found.strategies.items()
+            ],
+            "load_errors": found.load_errors,
+        })
+        return
+    for name, cls in found.strategies.items():
+        table = Table(title=f"{name}: {cls.description}", title_justify="left")
+        for column in ("parameter", "default", "description"):
+            table.add_column(column)
+        for row in describe(cls):
+            table.add_row(*row)
+        if not cls.Params.model_fields:
+            table.add_row("-", "-", "no parameters of its own")
+        console.print(table)
+    console.print("stops: [stops] in config.toml, [strategies.NAME.stops], or --set stops.KEY=V")
+    for error in found.load_errors:
+        typer.echo(f"warning: strategy file not loaded: {error}", err=True)
 
 
 def print_table(result: BacktestResult, core: str) -> None:
@@ -57,6 +122,20 @@ def print_table(result: BacktestResult, core: str) -> None:
     table.add_column(f"{core} buy & hold", justify="right")
     for key, label in STAT_ROWS:
         table.add_row(label, _show(result.stats, key), _show(result.benchmark_stats, key))
+    console.print(table)
+
+
+def print_exits(result: BacktestResult) -> None:
+    table = Table(title="Exits by reason")
+    for column in ("reason", "trades", "avg return"):
+        table.add_column(column, justify="left" if column == "reason" else "right")
+    for reason, count in result.exits_by_reason.items():
+        if count == 0:
+            continue
+        returns = [t["return"] for t in result.trades if t["reason"] == reason]
+        average = sum(returns) / len(returns) if returns else None
+        label = "cap (partial trims)" if reason == "cap" else reason
+        table.add_row(label, str(count), percent(average))
     console.print(table)
 
 
