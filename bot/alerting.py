@@ -1,0 +1,147 @@
+"""The alert service: inputs from config and stores, sessions to evaluate, one evaluation path.
+
+`evaluate_sessions` is the only way alerts reach a ledger: the live check, the scheduler's
+catch-up and `alerts replay` (on a fresh temporary ledger) all call it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bot.alert import Alert
+from bot.positions import resolve_positions
+from bot.rules import ResolvedPosition, RuleSettings, alert_timeline, stop_path
+from bot.store import AlertStore
+from events.align import AlignedEvent
+from events.service import load_aligned
+from market.calendar import is_session, last_completed_session, sessions_between
+from satellite.context import AppContext
+from satellite.errors import UserInputError
+
+
+@dataclass(frozen=True)
+class AlertInputs:
+    frames: dict[str, pd.DataFrame]
+    positions: list[ResolvedPosition]
+    events: list[AlignedEvent]
+    settings: RuleSettings
+
+    @property
+    def watched(self) -> list[str]:
+        return sorted({p.ticker for p in self.positions} | set(self.settings.satellites))
+
+
+def build_inputs(context: AppContext) -> AlertInputs:
+    settings = context.config.settings
+    aligned, frames = load_aligned(context.config, context.store)
+    tickers = {p.ticker for p in settings.positions} | set(settings.portfolio.satellites)
+    frames = {**frames, **context.store.load_frames(sorted(tickers - set(frames)))}
+    watched = set(settings.portfolio.tickers) | {p.ticker for p in settings.positions}
+    rules = RuleSettings(
+        drawdown_levels=tuple(settings.alerts.drawdown_levels),
+        near_stop_pct=settings.alerts.near_stop_pct,
+        pullback_tol=settings.alerts.pullback_tol,
+        pullback_sessions=settings.alerts.pullback_sessions,
+        satellites=tuple(settings.portfolio.satellites),
+    )
+    events = [a for a in aligned if a.ticker in watched]
+    return AlertInputs(frames, resolve_positions(settings, frames), events, rules)
+
+
+def database_path(context: AppContext) -> Path:
+    configured = context.config.settings.alerts.database
+    return context.config.resolve(configured) if configured else context.data_dir / "satellite.db"
+
+
+def evaluate_sessions(store: AlertStore, inputs: AlertInputs, sessions: list[pd.Timestamp]) -> list[Alert]:
+    """Evaluate each session in order, recording its alerts once; return the new ones."""
+    if not sessions:
+        return []
+    timeline = alert_timeline(inputs.frames, inputs.positions, inputs.events, inputs.settings,
+                              max(sessions))
+    by_session: dict[pd.Timestamp, list[Alert]] = {}
+    for alert in timeline:
+        by_session.setdefault(alert.session, []).append(alert)
+    new: list[Alert] = []
+    for session in sessions:
+        complete = all(inputs.frames[t].index[-1] >= session for t in inputs.watched if t in inputs.frames)
+        new += store.record_session(session, by_session.get(session, []), complete,
+                                    rule_state(inputs, session))
+    return new
+
+
+def rule_state(inputs: AlertInputs, session: pd.Timestamp) -> dict[str, Any]:
+    """Each position's close, stop and high at the session: stored with the session's alerts."""
+    state: dict[str, Any] = {}
+    for position in inputs.positions:
+        path = stop_path(position, inputs.frames[position.ticker], session)
+        if len(path.sessions) == 0:
+            continue
+        level = float(path.level[-1])
+        state[f"{position.ticker}@{position.entry:%Y-%m-%d}"] = {
+            "ticker": position.ticker,
+            "session": f"{path.sessions[-1]:%Y-%m-%d}",
+            "close": float(path.close[-1]),
+            "stop": None if np.isnan(level) else level,
+            "stop_kind": path.kind[-1],
+            "high": float(path.high_close[-1]),
+            "high_date": f"{path.high_date[-1]:%Y-%m-%d}",
+            "stopped": bool((path.close <= path.level).any()),
+        }
+    return state
+
+
+def check_session(day: pd.Timestamp | None, now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The session `alerts check` evaluates: D if given (a completed session), else the last one."""
+    latest = last_completed_session(now)
+    if day is None:
+        return latest
+    if not is_session(day):
+        raise UserInputError(f"--date {day:%Y-%m-%d} is not an NYSE session (weekend or holiday)")
+    if day > latest:
+        raise UserInputError(f"--date {day:%Y-%m-%d} has not closed yet; the last completed "
+                             f"session is {latest:%Y-%m-%d}")
+    return day
+
+
+def pending_sessions(store: AlertStore, target: pd.Timestamp) -> list[pd.Timestamp]:
+    """The target, plus every session since the last evaluated one (or the first incomplete)."""
+    starts = [s for s in (store.first_incomplete(), store.last_evaluated()) if s is not None]
+    if not starts:
+        return [target]
+    start = min(starts)
+    if store.first_incomplete() is None:
+        start = pd.Timestamp(start) + pd.Timedelta(days=1)
+    if start > target:
+        return [target]
+    return list(sessions_between(start, target))
+
+
+def check(context: AppContext, day: pd.Timestamp | None = None) -> list[Alert]:
+    target = check_session(day)
+    inputs = build_inputs(context)
+    store = AlertStore(database_path(context))
+    try:
+        return evaluate_sessions(store, inputs, pending_sessions(store, target))
+    finally:
+        store.close()
+
+
+def replay(context: AppContext, start: pd.Timestamp, end: pd.Timestamp) -> list[Alert]:
+    """Every alert the rules would have sent from start to end, on a fresh temporary ledger."""
+    if start > end:
+        raise UserInputError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
+    inputs = build_inputs(context)
+    sessions = list(sessions_between(start, end))
+    with tempfile.TemporaryDirectory(prefix="satellite-replay-") as folder:
+        store = AlertStore(Path(folder) / "replay.db")
+        try:
+            return evaluate_sessions(store, inputs, sessions)
+        finally:
+            store.close()

@@ -1,0 +1,91 @@
+"""`satellite alerts check | replay | list`: the alert engine from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.alert import Alert
+from bot.alerting import check, database_path, replay
+from bot.store import AlertStore
+from satellite.context import AppContext
+from satellite.errors import UserInputError
+from satellite.options import parse_date
+from satellite.output import console, print_json
+
+app = typer.Typer(help="Evaluate, replay and list alerts.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def print_alerts(alerts: list[Alert], title: str) -> None:
+    if not alerts:
+        console.print(f"{title}: no new alert")
+        return
+    table = Table(title=title)
+    for column in ("session", "rule", "subject", "message"):
+        table.add_column(column, overflow="fold")
+    for alert in alerts:
+        table.add_row(f"{alert.session:%Y-%m-%d}", alert.rule, alert.subject, alert.message)
+    console.print(table)
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    date: Annotated[str | None, typer.Option(help="session to evaluate, YYYY-MM-DD")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate the last completed session (or --date), record new alerts, print them."""
+    context: AppContext = ctx.obj
+    alerts = check(context, parse_date(date, "--date"))
+    if as_json:
+        print_json([alert.as_json() for alert in alerts])
+    else:
+        print_alerts(alerts, "New alerts")
+
+
+@app.command("replay")
+def replay_command(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option(help="first session, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="last session, YYYY-MM-DD")],
+    as_json: JsonOption = False,
+) -> None:
+    """Every alert the rules would have sent between --start and --end, in order."""
+    context: AppContext = ctx.obj
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if first is None or last is None:
+        raise UserInputError("--start and --end are required")
+    alerts = replay(context, first, last)
+    if as_json:
+        print_json([alert.as_json() for alert in alerts])
+    else:
+        print_alerts(alerts, f"Alerts {first:%Y-%m-%d} to {last:%Y-%m-%d}")
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    pending: Annotated[bool, typer.Option("--pending", help="only alerts not delivered yet")] = False,
+    limit: Annotated[int, typer.Option(help="newest N alerts", min=1)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The alert ledger with each alert's delivery status."""
+    context: AppContext = ctx.obj
+    store = AlertStore(database_path(context))
+    try:
+        rows = store.rows(limit, pending_only=pending)
+    finally:
+        store.close()
+    if as_json:
+        print_json([row.as_json() for row in rows])
+        return
+    table = Table(title=f"Alert ledger ({database_path(context)})")
+    for column in ("session", "rule", "subject", "delivery", "message"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(f"{row.alert.session:%Y-%m-%d}", row.alert.rule, row.alert.subject,
+                      row.status or "-", row.alert.message)
+    console.print(table)

@@ -1,0 +1,186 @@
+"""The alert engine end to end: config positions, bundled prices, a real SQLite ledger."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bot.alerting import AlertInputs, evaluate_sessions
+from bot.store import AlertStore
+from market.store import BUNDLED_DIR
+from market.validation import read_price_csv
+from tests.bot.synthetic import SETTINGS, day, frame, position
+from tests.conftest import Invoke
+
+POSITIONS = """
+[[positions]]
+ticker = "NVDA"
+shares = 100
+entry_date = 2025-10-01
+
+[[positions]]
+ticker = "NBIS"
+shares = 100
+entry_date = 2025-10-01
+
+[[positions]]
+ticker = "CRWV"
+shares = 100
+entry_date = 2025-10-01
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[stops]\ntrailing_pct = 0.15\n[data]\ndir = "data"\n' + POSITIONS)
+    return path
+
+
+def hand_computed(ticker: str, start: str = "2025-10-01", end: str = "2026-07-02") -> list[tuple[str, str]]:
+    """stop_hit / near_stop / 10-20-30% drawdown sessions of a 15% trailing stop, by plain loops."""
+    close = read_price_csv(BUNDLED_DIR / f"{ticker}.csv")["Close"].loc[start:end]
+    events, high, near_armed = [], -np.inf, True
+    armed = {0.1: True, 0.2: True, 0.3: True}
+    for session, price in close.items():
+        high = max(high, price)
+        stop = 0.85 * high
+        day_ = f"{session:%Y-%m-%d}"
+        if price <= stop:
+            events.append((day_, "stop_hit"))
+            break
+        if near_armed and price / stop - 1 <= 0.03:
+            events.append((day_, "near_stop"))
+            near_armed = False
+        elif not near_armed and price / stop - 1 > 0.06:
+            near_armed = True
+        drawdown = 1 - price / high
+        for level in armed:
+            if armed[level] and drawdown >= level:
+                armed[level] = False
+                events.append((day_, "drawdown"))
+            elif not armed[level] and drawdown < level:
+                armed[level] = True
+                events.append((day_, "drawdown_resolved"))
+    return events
+
+
+def test_replay_matches_a_hand_computation_on_the_bundled_prices(invoke: Invoke, config: Path) -> None:
+    result = invoke("alerts", "replay", "--start", "2025-10-01", "--end", "2026-07-02", "--json")
+    assert result.exit_code == 0, result.output
+    alerts = json.loads(result.output)
+    assert [a["session"] for a in alerts] == sorted(a["session"] for a in alerts)
+    for ticker in ("NVDA", "NBIS", "CRWV"):
+        got = [(a["session"], a["rule"]) for a in alerts
+               if a["subject"] == ticker and a["rule"] in ("stop_hit", "near_stop", "drawdown",
+                                                            "drawdown_resolved")]
+        assert got == hand_computed(ticker), ticker
+    stops = {a["subject"]: a["session"] for a in alerts if a["rule"] == "stop_hit"}
+    assert stops == {"NBIS": "2025-10-17", "CRWV": "2025-10-22", "NVDA": "2025-12-12"}
+    keys = {"session", "rule", "subject", "level", "close", "message"}
+    assert all(set(a) == keys for a in alerts)
+
+
+def test_check_twice_on_one_session_adds_nothing(invoke: Invoke, config: Path, tmp_path: Path) -> None:
+    first = invoke("alerts", "check", "--date", "2025-10-22", "--json")
+    assert first.exit_code == 0, first.output
+    assert [(a["rule"], a["subject"]) for a in json.loads(first.output)] == [("stop_hit", "CRWV")]
+    second = invoke("alerts", "check", "--date", "2025-10-22", "--json")
+    assert json.loads(second.output) == []
+    listed = json.loads(invoke("alerts", "list", "--pending", "--json").output)
+    assert [(row["rule"], row["delivery"]) for row in listed] == [("stop_hit", "pending")]
+    rows = sqlite3.connect(tmp_path / "data" / "satellite.db").execute(
+        "SELECT count(*) FROM alerts").fetchone()
+    assert rows == (1,)
+
+
+def test_check_catches_up_every_session_since_the_last(invoke: Invoke, config: Path) -> None:
+    invoke("alerts", "check", "--date", "2025-10-16")
+    caught_up = json.loads(invoke("alerts", "check", "--date", "2025-10-22", "--json").output)
+    assert [(a["session"], a["rule"], a["subject"]) for a in caught_up if a["subject"] != "portfolio"] == [
+        ("2025-10-17", "stop_hit", "NBIS"), ("2025-10-20", "drawdown", "CRWV"),
+        ("2025-10-20", "pullback_zone", "CRWV"), ("2025-10-21", "near_stop", "CRWV"),
+        ("2025-10-22", "stop_hit", "CRWV"),
+    ]
+
+
+@pytest.mark.parametrize(("date", "message"), [
+    ("2025-12-25", "not an NYSE session"), ("2025-11-29", "not an NYSE session"),
+    ("2031-01-02", "in the future"),
+])
+def test_check_refuses_days_without_a_session(invoke: Invoke, config: Path, date: str, message: str) -> None:
+    result = invoke("alerts", "check", "--date", date)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_early_close_session_is_evaluated(invoke: Invoke, config: Path) -> None:
+    assert invoke("alerts", "check", "--date", "2025-11-28").exit_code == 0
+
+
+def test_stale_data_is_one_notice_per_stale_bar(tmp_path: Path) -> None:
+    inputs = AlertInputs({"SAT": frame()}, [position()], [], SETTINGS)
+    store = AlertStore(tmp_path / "ledger.db")
+    later = [pd.Timestamp("2025-02-20"), pd.Timestamp("2025-02-21"), pd.Timestamp("2025-02-24")]
+    new = evaluate_sessions(store, inputs, [day(11), *later])
+    stale = [a for a in new if a.rule == "stale_data"]
+    # one notice, on the newest session evaluated, naming the stale bar
+    assert [(a.session, a.state) for a in stale] == [(later[-1], "2025-02-19")]
+    assert "3 session(s) before 2025-02-24" in stale[0].message
+    assert store.first_incomplete() == later[0]
+    assert evaluate_sessions(store, inputs, later) == []
+    assert evaluate_sessions(store, inputs, [*later, pd.Timestamp("2025-02-25")]) == []
+
+
+def test_unknown_position_ticker_and_bad_entry_date(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[[positions]]\nticker = "ZZZZ"\nshares = 1\nentry_date = 2025-10-01\n')
+    result = invoke("alerts", "check", "--date", "2025-10-22")
+    assert result.exit_code == 2 and "no prices for ZZZZ" in result.output
+    (tmp_path / "config.toml").write_text(
+        '[[positions]]\nticker = "NBIS"\nshares = 1\nentry_date = 2025-10-04\n')
+    result = invoke("alerts", "check", "--date", "2025-10-22")
+    assert result.exit_code == 2
+    assert "positions[0] (NBIS).entry_date 2025-10-04 is not an NYSE session" in result.output
+
+
+def ledger(path: Path) -> list[tuple[str, str, str, str]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT session, rule, subject, state FROM alerts ORDER BY 1, 2, 3, 4").fetchall()
+        orphans = db.execute("SELECT count(*) FROM alerts a LEFT JOIN outbox o ON o.alert_id = a.id "
+                             "WHERE o.id IS NULL").fetchone()[0]
+    assert orphans == 0  # every alert has its outbox row: they are written in one transaction
+    return rows
+
+
+def run_check(folder: Path, date: str) -> subprocess.Popen[bytes]:
+    script = Path(sys.executable).with_name("satellite")
+    return subprocess.Popen([str(script), "alerts", "check", "--date", date], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_kill_9_during_a_long_catch_up_loses_and_duplicates_nothing(tmp_path: Path, config: Path) -> None:
+    reference, crashed = tmp_path / "reference", tmp_path / "crashed"
+    for folder in (reference, crashed):
+        folder.mkdir()
+        (folder / "config.toml").write_text(config.read_text())
+        assert run_check(folder, "2025-10-01").wait(timeout=120) == 0
+    assert run_check(reference, "2026-07-02").wait(timeout=120) == 0
+    random.seed(7)
+    for _ in range(3):
+        process = run_check(crashed, "2026-07-02")
+        time.sleep(random.uniform(3.5, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        ledger(crashed / "data" / "satellite.db")
+    assert run_check(crashed, "2026-07-02").wait(timeout=120) == 0
+    assert ledger(crashed / "data" / "satellite.db") == ledger(reference / "data" / "satellite.db")
