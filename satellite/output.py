@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from typing import Any
 
 from rich.console import Console
 
-console = Console(highlight=False)
+# Piped output (a file, a pager, a test) gets a wide table rather than rich's 80 columns.
+PIPED_WIDTH = 160
+console = Console(
+    highlight=False,
+    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH,
+)
 
 
 def print_json(payload: Any) -> None:
