@@ -7,7 +7,7 @@ cache=True) and vectorbt does the accounting from the fills (backtests/engine.py
 
 Inputs are trade-indexed: row t acts at the open of bar t or during it. Order of events in
 bar t: (1) at the open: breaker cut, gap-through stops and take-profits, time stops, exit
-signals, cap trims, market entries and limit entries whose limit is at or above the open;
+signals, market entries and limit entries whose limit is at or above the open, cap trims;
 (2) during the bar: stops at their level when the low reaches it, take-profits when the high
 does, limit entries when the low reaches the limit; (3) at the close: trailing references,
 relative-strength lag, portfolio value and the breaker.
@@ -77,7 +77,7 @@ def simulate_nb(
     rearm_sessions: int,
 ):  # type: ignore[no-untyped-def]
     n, m = close.shape
-    cap_fills = n * m * 4 + m
+    cap_fills = n * m * 14 + m  # per bar: exit, entry, stop, limit entry, up to 10 trims
     f_idx = np.zeros(cap_fills, np.int64)
     f_col = np.zeros(cap_fills, np.int64)
     f_size = np.zeros(cap_fills)
@@ -167,34 +167,6 @@ def simulate_nb(
             trade_id[j] = -1
             exited[j] = True
         cut_pending = False
-        # ---- cap trims, valued at the open ------------------------------------------------
-        value = cash
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j]:
-                value += shares[j] * open_[t, j]
-        sat_total = 0.0
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j] and satellite[j]:
-                sat_total += shares[j] * open_[t, j]
-        for j in range(m):
-            if shares[j] <= 0.0 or not listed[j]:
-                continue
-            held_value = shares[j] * open_[t, j]
-            target = held_value
-            if held_value > cap[j] * value:
-                target = cap[j] * (value - k_sell * held_value) / (1.0 - cap[j] * k_sell)
-            if satellite[j] and sat_total > total_cap * value:
-                together = total_cap * (value - k_sell * sat_total) / (1.0 - total_cap * k_sell)
-                target = min(target, held_value * together / sat_total)
-            if target < held_value - 1e-12 * value:
-                sold = (held_value - target) / open_[t, j]
-                fill = open_[t, j] * (1.0 - slippage)
-                fee = sold * fill * fees
-                cash += sold * fill - fee
-                f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, sold, fill
-                f_fees[nf], f_side[nf], f_reason[nf] = fee, 1, CAP
-                nf += 1
-                shares[j] -= sold
         # ---- entries at the open ----------------------------------------------------------
         for j in range(m):
             if not listed[j] or exited[j] or shares[j] > 0.0:
@@ -223,6 +195,10 @@ def simulate_nb(
         for j in range(m):
             if listed[j]:
                 initialised[j] = True
+        # ---- cap trims after the open's buys, valued at the open ---------------------------
+        nf, cash = _trim_nb(t, open_[t], listed, shares, cash, cap, total_cap, satellite,
+                            k_sell, slippage, fees, f_idx, f_col, f_size, f_price, f_fees,
+                            f_side, f_reason, nf)
         value = cash
         for j in range(m):
             if shares[j] > 0.0 and listed[j]:
@@ -362,3 +338,63 @@ def _opened_nb(
     core_ref[j] = core_open
     if group >= 0:
         last_group[j] = group
+
+
+@njit(cache=True)
+def _trim_nb(
+    t, price, listed, shares, cash, cap, total_cap, satellite, k_sell, slippage, fees,
+    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
+):  # type: ignore[no-untyped-def]
+    """Sell positions above their cap (each satellite, then all together) back to it.
+
+    The positions over a cap are solved jointly so that each ends exactly at the cap after
+    the fees of every trim; a pass can push another position over, so passes repeat.
+    """
+    m = shares.shape[0]
+    for _ in range(10):
+        value = cash
+        for j in range(m):
+            if shares[j] > 0.0 and listed[j]:
+                value += shares[j] * price[j]
+        target = np.full(m, -1.0)
+        over = 0
+        over_value = 0.0
+        for j in range(m):
+            if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
+                over += 1
+                over_value += shares[j] * price[j]
+        if over > 0:
+            c = 0.0
+            for j in range(m):
+                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
+                    c = cap[j]
+            kept = over * c * (value - k_sell * over_value) / (1.0 - over * c * k_sell)
+            after = value - k_sell * (over_value - kept)
+            for j in range(m):
+                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
+                    target[j] = cap[j] * after
+        else:
+            sat_value = 0.0
+            for j in range(m):
+                if shares[j] > 0.0 and listed[j] and satellite[j]:
+                    sat_value += shares[j] * price[j]
+            if sat_value <= total_cap * value * (1 + 1e-12):
+                break
+            kept = total_cap * (value - k_sell * sat_value) / (1.0 - total_cap * k_sell)
+            for j in range(m):
+                if shares[j] > 0.0 and listed[j] and satellite[j]:
+                    target[j] = shares[j] * price[j] * kept / sat_value
+        for j in range(m):
+            if target[j] < 0.0:
+                continue
+            sold = shares[j] - target[j] / price[j]
+            if sold <= 0.0:
+                continue
+            fill = price[j] * (1.0 - slippage)
+            fee = sold * fill * fees
+            cash += sold * fill - fee
+            f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, sold, fill
+            f_fees[nf], f_side[nf], f_reason[nf] = fee, 1, CAP
+            nf += 1
+            shares[j] -= sold
+    return nf, cash

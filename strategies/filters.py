@@ -26,14 +26,16 @@ class NoChaseParams(StrategyParams):
 
 def no_chase(close: pd.DataFrame, params: NoChaseParams) -> pd.DataFrame:
     """True where buying at the next open is not chasing: the close is at most X above its
-    N-day average and has not risen more than Y in the last K sessions."""
+    N-day average and has not risen more than Y in the last K sessions. Until N (or K)
+    sessions exist the test cannot be made and the entry waits (a fresh listing's pop is
+    exactly the chase to avoid)."""
     allowed = pd.DataFrame(True, index=close.index, columns=close.columns)
     if params.chase_above_pct is not None:
         average = close.rolling(params.chase_window, min_periods=params.chase_window).mean()
-        allowed &= ~(close > average * (1 + params.chase_above_pct))
+        allowed &= close <= average * (1 + params.chase_above_pct)  # NaN average: not yet
     if params.chase_rise_pct is not None:
         rise = close / close.shift(params.chase_rise_sessions) - 1
-        allowed &= ~(rise > params.chase_rise_pct)
+        allowed &= rise <= params.chase_rise_pct
     return allowed
 
 

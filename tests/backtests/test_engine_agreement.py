@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import vectorbt as vbt
-from stop_panels import PORTFOLIO, flags, panel_from_bars, run, satellite_trades
 
 from backtests.engine import Caps, ExecutionCosts, simulate_signals
 from strategies.base import Signals
 from strategies.stops import StopSpec
+from tests.backtests.stop_panels import PORTFOLIO, flags, panel_from_bars, run, satellite_trades
 
 # bar 1 (the entry bar) is quiet: vectorbt neither checks stops on it nor trails its high
 BARS = [

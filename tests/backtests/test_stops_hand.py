@@ -7,10 +7,10 @@ unless a test says otherwise; NBIS bars are (open, high, low, close).
 from __future__ import annotations
 
 import pytest
-from stop_panels import panel_from_bars, run, satellite_trades
 
 from backtests.engine import Caps
 from strategies.stops import StopSpec
+from tests.backtests.stop_panels import panel_from_bars, run, satellite_trades
 
 # a rise to 110 then a slide: the trailing cases
 SLIDE = [
