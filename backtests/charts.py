@@ -75,11 +75,10 @@ def write_html(result: BacktestResult, path: Path) -> None:
                 x=pd.to_datetime(mine["exit_date"]), y=mine["exit_price"], mode="markers",
                 name=f"{ticker} exit", text=text, hovertemplate="%{text}<extra></extra>",
                 marker={"symbol": "triangle-down", "size": 10, "color": "red"}), row=row, col=1)
-        events = [e for e in result.events if e.ticker == ticker and e.day0 is not None
-                  and e.day0 in close.index]
+        events = [e for e in result.events if e.ticker == ticker and e.day0 in close.index]
         if events:
             fig.add_trace(go.Scatter(
-                x=[e.day0 for e in events], y=[close.loc[e.day0] for e in events],
+                x=[e.day0 for e in events], y=[close.get(e.day0) for e in events],
                 mode="markers", name=f"{ticker} events", text=[_event_text(e) for e in events],
                 hovertemplate="%{text}<extra></extra>",
                 marker={"symbol": "star", "size": 13, "color": "orange"}), row=row, col=1)

@@ -9,7 +9,7 @@ with its first open so vectorbt can value a zero position; no order can fall the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -103,20 +103,23 @@ TRADE_FIELDS = (
 )
 
 
-def trade_indexed(signals: Signals, panel: PricePanel, weights: dict[str, float], delay: int = 1):
+def trade_indexed(
+    signals: Signals, panel: PricePanel, weights: dict[str, float], delay: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shift decision-indexed signals by `delay` sessions: row t is acted on at bar t."""
     if delay < 1:
         raise ValueError("delay must be at least one session: a close cannot fill before it")
     index, columns = panel.sessions, panel.tickers
 
-    def frame(data: pd.DataFrame | None, fill: object, dtype: type) -> np.ndarray:
+    def frame(data: pd.DataFrame | None, fill: Any, dtype: type) -> np.ndarray:
         if data is None:
             data = pd.DataFrame(fill, index=index, columns=columns)
         data = data.reindex(index=index, columns=columns)
-        shifted = data.shift(delay).fillna(fill)  # type: ignore[arg-type]
+        shifted = data.shift(delay).fillna(fill)
         return np.ascontiguousarray(shifted.to_numpy(dtype=dtype))
 
-    default = pd.DataFrame([[weights.get(t, 0.0) for t in columns]] * len(index), index, columns)
+    default = pd.DataFrame([[weights.get(t, 0.0) for t in columns]] * len(index),
+                           index=index, columns=columns)
     sizes = default if signals.sizes is None else signals.sizes.fillna(default)
     listed = panel.open.notna().to_numpy()
     enter = frame(signals.entries, False, bool) & listed
@@ -143,7 +146,8 @@ def simulate_signals(
     arrays = [np.ascontiguousarray(f.to_numpy(float)) for f in
               (panel.open, panel.high, panel.low, panel.close)]
     atr = atr_before_bar(arrays[1], arrays[2], arrays[3], spec.atr_window)
-    out = simulate_nb(
+    kernel: Any = simulate_nb  # a numba dispatcher: arrays in, tuple of arrays out
+    out = kernel(
         *arrays, atr, enter, size, limit, group, leave, cap, caps.satellites, satellite,
         hold, np.nan if signals.lag_pct is None else signals.lag_pct,
         tickers.index(portfolio.core), costs.initial_cash, costs.fees, costs.slippage,

@@ -75,7 +75,7 @@ def simulate_nb(
     fixed_pct: float, trail_pct: float, trail_close: bool, atr_mult: float,
     time_sessions: float, tp_pct: float, breaker_dd: float, rearm_recovery: float,
     rearm_sessions: int,
-):  # type: ignore[no-untyped-def]
+):
     n, m = close.shape
     cap_fills = n * m * 14 + m  # per bar: exit, entry, stop, limit entry, up to 10 trims
     f_idx = np.zeros(cap_fills, np.int64)
@@ -301,7 +301,7 @@ def _buy_nb(
     t, j, px, weight, shares, open_row, listed, cash, cap, total_cap, satellite,
     k_buy, slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
     t_col, t_entry_idx, t_entry_px, t_shares, nt,
-):  # type: ignore[no-untyped-def]
+):
     """Buy column j at raw price px for `weight` of value, within caps and cash."""
     value = cash
     others = 0.0
@@ -329,7 +329,7 @@ def _buy_nb(
 def _opened_nb(
     j, t, px, group, trade_id, nt, entry_px, ref_max, held_bars, last_group, lag_exit,
     core_ref, core_open,
-):  # type: ignore[no-untyped-def]
+):
     trade_id[j] = nt - 1
     entry_px[j] = px
     ref_max[j] = px
@@ -344,7 +344,7 @@ def _opened_nb(
 def _trim_nb(
     t, price, listed, shares, cash, cap, total_cap, satellite, k_sell, slippage, fees,
     f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-):  # type: ignore[no-untyped-def]
+):
     """Sell positions above their cap (each satellite, then all together) back to it.
 
     The positions over a cap are solved jointly so that each ends exactly at the cap after

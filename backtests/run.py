@@ -152,9 +152,10 @@ def call_strategy(
 def kernel_trades(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
     rows = kernel.trades.sort_values(["entry_idx", "col"], kind="stable")
     return [
-        _trade(panel, int(r.col), int(r.entry_idx), r.entry_price, int(r.exit_idx),
-               r.exit_price, r.shares, REASONS[int(r.reason)], r.stop_level)
-        for r in rows.itertuples()
+        _trade(panel, int(r["col"]), int(r["entry_idx"]), float(r["entry_price"]),
+               int(r["exit_idx"]), float(r["exit_price"]), float(r["shares"]),
+               REASONS[int(r["reason"])], float(r["stop_level"]))
+        for r in rows.to_dict("records")
     ]
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from backtests.report import Stats
 from backtests.run import BacktestResult, run_backtest
+from events.catalogue import Event
 from satellite.context import AppContext
 from satellite.options import parse_date
 from satellite.output import console, percent, print_json, ratio
@@ -78,7 +79,7 @@ def backtest(
             console.print(f"wrote {path}")
 
 
-def load_events(context: AppContext):  # type: ignore[no-untyped-def]
+def load_events(context: AppContext) -> list[Event]:
     """The shipped catalogue and the user's ([events] files)."""
     from events.service import load_events as load
 

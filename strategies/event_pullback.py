@@ -53,7 +53,8 @@ class EventPullback(Strategy):
             key=lambda e: (e.day0, e.event.id),
         )
         for number, aligned in enumerate(armed):
-            start = sessions.get_loc(aligned.day0)
+            assert aligned.day0 is not None and aligned.pre_close is not None
+            start = int(sessions.searchsorted(aligned.day0))
             rows = slice(start, min(start + p.sessions, len(sessions)))
             column = panel.tickers.index(aligned.ticker)
             entries.iloc[rows, column] = True
