@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
-from satellite import cli_alerts, cli_backtest, cli_bias, cli_config, cli_data, cli_events
+from satellite import cli_alerts, cli_backtest, cli_bias, cli_bot, cli_config, cli_data, cli_events
 from satellite.context import AppContext
 from satellite.errors import SatelliteError
 
@@ -78,6 +78,7 @@ app.add_typer(cli_data.app, name="data")
 app.add_typer(cli_config.app, name="config")
 app.add_typer(cli_events.app, name="events")
 app.add_typer(cli_alerts.app, name="alerts")
+app.add_typer(cli_bot.app, name="bot")
 cli_backtest.register(app)
 cli_bias.register(app)
 

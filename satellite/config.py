@@ -160,6 +160,9 @@ class AlertsConfig(StrictModel):
 
 class ScheduleConfig(StrictModel):
     time: str = Field("16:30", description="check time, HH:MM in America/New_York")
+    fetch_timeout: float = Field(
+        120.0, gt=0, description="seconds the scheduled price refresh may take before stored prices are used"
+    )
 
     @field_validator("time")
     @classmethod
@@ -177,8 +180,12 @@ class TelegramConfig(StrictModel):
     token_file: Path | None = Field(
         None, description="file holding the bot token, outside the repo; env wins"
     )
-    chat_ids: list[int] = Field([], description="chats allowed to talk to the bot")
-    user_ids: list[int] = Field([], description="users allowed to talk to the bot")
+    chat_ids: list[int] = Field([], description="chats allowed to talk to the bot; alerts go to each")
+    user_ids: list[int] = Field([], description="users allowed to talk to the bot (required for a group)")
+    timeout: float = Field(20.0, gt=0, le=300, description="seconds one Bot API request may take")
+    retry_seconds: int = Field(
+        30, ge=1, le=3600, description="how often undelivered alerts are retried (the first back-off step)"
+    )
 
 
 class SatelliteConfig(StrictModel):

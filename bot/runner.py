@@ -1,0 +1,248 @@
+"""`satellite bot run`: polling, the scheduler and the delivery loop in one event loop.
+
+The check (start-up catch-up, the daily job, --every): refresh prices within
+[schedule] fetch_timeout (on failure or time-out the stored prices are used, and the alert
+engine's stale_data rule sends one notice), evaluate every pending session (bot.alerting),
+then drain the outbox. Checks never overlap (a lock; a refresh still hanging from an earlier
+check is not started twice). The delivery loop retries undelivered alerts in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from telegram import Bot, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.alert import Alert
+from bot.alerting import build_inputs, database_path, evaluate_sessions, pending_sessions
+from bot.delivery import Deliverer, DrainReport, RetryPolicy
+from bot.outbox import Outbox, redact, utc_now
+from bot.schedule import CHECKS, DAILY_JOB, add_jobs, build_scheduler
+from bot.services import BotServices
+from bot.store import AlertStore
+from bot.telegram import POLL_TIMEOUT, bot_commands, build_application
+from market.calendar import last_completed_session
+from market.update import update_ticker
+from satellite.context import AppContext
+from satellite.errors import SatelliteError, TemporaryError, UserInputError
+
+log = logging.getLogger("satellite.bot")
+T = TypeVar("T")
+
+
+def lease_seconds(timeout: float) -> float:
+    """How long a claimed row may stay 'sending' (claims are renewed before each API call)."""
+    return 3 * timeout + 2
+
+
+def in_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
+    """Run blocking work in a daemon thread: a fetch that hangs for good cannot block exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: Exception | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def target() -> None:
+        try:
+            result = work()
+        except Exception as err:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(settle, None, err)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=target, name="price-refresh", daemon=True).start()
+    return future
+
+
+@dataclass
+class CheckReport:
+    reason: str
+    refreshed: bool
+    new_alerts: list[Alert]
+    delivery: DrainReport
+
+
+class BotRuntime:
+    """Checks and deliveries of one bot over one alert database."""
+
+    def __init__(self, context: AppContext, bot: Bot, database: Path, offline: bool = False,
+                 policy: RetryPolicy | None = None) -> None:
+        telegram = context.config.settings.telegram
+        self.context = context
+        self.database = database
+        self.offline = offline
+        self.services = BotServices(context, database)
+        self.store = AlertStore(database)
+        self.outbox = Outbox(self.store, lease_seconds(telegram.timeout))
+        policy = policy or RetryPolicy(backoff=telegram.retry_seconds, max_wait=max(telegram.timeout, 1.0))
+        self.deliverer = Deliverer(bot, list(telegram.chat_ids), self.outbox, self.chart, policy)
+        self.retry_seconds = telegram.retry_seconds
+        self.check_lock = asyncio.Lock()
+        self.drain_lock = asyncio.Lock()
+        self.wake = asyncio.Event()
+        self.blocked: str | None = None
+        self.fetch: asyncio.Future[None] | None = None
+
+    def close(self) -> None:
+        self.store.close()
+
+    async def chart(self, alert: Alert) -> bytes | None:
+        return await asyncio.to_thread(self.services.alert_chart, alert)
+
+    async def check(self, reason: str, now: dt.datetime | None = None) -> CheckReport:
+        async with self.check_lock:
+            log.info("check (%s): refreshing prices, evaluating sessions, delivering", reason)
+            refreshed = await self.refresh()
+            new = await asyncio.to_thread(self.evaluate, now)
+            log.info("check (%s): %d new alert(s)", reason, len(new))
+            report = await self.drain()
+            return CheckReport(reason, refreshed, new, report)
+
+    async def safe_check(self, reason: str) -> None:
+        """A check whose failure is logged, not raised (the bot keeps running)."""
+        try:
+            await self.check(reason)
+        except Exception as err:
+            log.error("check (%s) failed: %s", reason, redact(f"{type(err).__name__}: {err}"),
+                      exc_info=not isinstance(err, SatelliteError))
+
+    def tickers(self) -> list[str]:
+        settings = self.context.config.settings
+        return sorted(set(settings.portfolio.tickers) | {p.ticker for p in settings.positions})
+
+    async def refresh(self) -> bool:
+        """Update prices within fetch_timeout; False: the stored prices are used as they are."""
+        if self.offline:
+            return False
+        if self.fetch is not None and not self.fetch.done():
+            log.warning("the previous price refresh is still running; using stored prices")
+            return False
+        timeout = self.context.config.settings.schedule.fetch_timeout
+        self.fetch = in_daemon_thread(self.update_prices)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.fetch), timeout)
+        except TimeoutError:
+            log.warning("price refresh did not finish within %g s; using stored prices", timeout)
+            return False
+        return True
+
+    def update_prices(self) -> None:
+        for ticker in self.tickers():
+            try:
+                report = update_ticker(self.context.store, self.context.price_source, ticker)
+                log.info("%s", report.describe())
+            except SatelliteError as err:
+                log.warning("price refresh: %s; using stored prices", redact(str(err)))
+
+    def evaluate(self, now: dt.datetime | None = None) -> list[Alert]:
+        """Every completed session since the last one in the ledger (the catch-up)."""
+        import pandas as pd
+
+        target = last_completed_session(None if now is None else pd.Timestamp(now))
+        inputs = build_inputs(self.context)
+        store = AlertStore(self.database)
+        try:
+            return evaluate_sessions(store, inputs, pending_sessions(store, target))
+        finally:
+            store.close()
+
+    async def drain(self) -> DrainReport:
+        async with self.drain_lock:
+            if self.blocked is not None:
+                log.error("delivery stopped: %s; restart `satellite bot run` once fixed", self.blocked)
+                return DrainReport(blocked=self.blocked)
+            report = await self.deliverer.drain()
+            if report.blocked is not None:
+                self.blocked = report.blocked
+            return report
+
+    async def delivery_loop(self) -> None:
+        """Retry undelivered alerts: at their next_try, on a wake-up, or every retry_seconds."""
+        while True:
+            self.wake.clear()
+            try:
+                await self.drain()
+            except Exception as err:
+                log.error("delivery failed: %s", redact(f"{type(err).__name__}: {err}"), exc_info=True)
+            due = self.outbox.next_due()
+            delay = float(self.retry_seconds)
+            if due is not None and not self.outbox.muted:
+                delay = min(max((due - utc_now()).total_seconds(), 0.2), delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+
+
+async def run_bot(context: AppContext, token: str, every: float | None = None, offline: bool = False,
+                  ready: Callable[[], None] | None = None) -> None:
+    """Run until SIGTERM/SIGINT: start-up catch-up, polling, the schedule, background delivery."""
+    telegram = context.config.settings.telegram
+    database = database_path(context)
+    services = BotServices(context, database)
+    application = build_application(token, telegram, services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await application.initialize()  # getMe: a wrong token or an unreachable server fails here
+    except InvalidToken:
+        raise UserInputError("Telegram refused the bot token (401/404): check env SATELLITE_TELEGRAM_TOKEN "
+                             "or [telegram] token_file, and [telegram] base_url") from None
+    except (NetworkError, TelegramError) as err:
+        raise TemporaryError(f"the Bot API at [telegram] base_url cannot be reached "
+                             f"({redact(f'{type(err).__name__}: {err}')}); retry later") from None
+    runtime = BotRuntime(context, application.bot, database, offline)
+    key = str(database)
+    CHECKS[key] = runtime.safe_check
+    application.bot_data["wake_delivery"] = runtime.wake.set
+    scheduler = build_scheduler(database)
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        await application.bot.set_my_commands(bot_commands())
+        requeued = runtime.outbox.requeue_failed()
+        if requeued:
+            log.info("%d failed alert(s) queued again for one more try", requeued)
+        add_jobs(scheduler, key, context.config.settings.schedule.time, every)
+        scheduler.start()
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
+        job = scheduler.get_job(DAILY_JOB)
+        log.info("bot running as @%s; next daily check %s; catching up", application.bot.username,
+                 job.next_run_time if job else "-")
+        tasks = [asyncio.create_task(runtime.safe_check("catch-up")),
+                 asyncio.create_task(runtime.delivery_loop())]
+        if ready is not None:
+            ready()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        CHECKS.pop(key, None)
+        runtime.close()
+        log.info("stopped")

@@ -1,0 +1,114 @@
+"""When the check runs: [schedule] time in America/New_York, on NYSE sessions only.
+
+APScheduler 3's AsyncIOScheduler runs in the bot's event loop with a persistent SQLAlchemy job
+store in the alert database (table apscheduler_jobs), coalesce=True and max_instances=1. The
+scheduler's timezone and the trigger's are America/New_York, so the host's timezone never
+matters, and cron wall-clock time follows both daylight-saving switches. SessionTrigger skips
+every day that is not an NYSE session (weekends, holidays) using exchange-calendars; an early
+close is still a session and its check runs at the usual time, after the early close.
+
+A run missed while the process was down is not left to APScheduler's misfire handling (a job
+re-added at start-up loses it): the bot's start-up catch-up evaluates every completed session
+since the last one in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from market.calendar import is_session
+
+NEW_YORK = ZoneInfo("America/New_York")
+DAILY_JOB = "daily-check"
+EVERY_JOB = "every-check"
+JOB_TABLE = "apscheduler_jobs"
+log = logging.getLogger("satellite.schedule")
+
+# The running bots' check functions, by database path: a persistent job names its function by
+# import path and its arguments must be plain data, so the job finds its bot here.
+CHECKS: dict[str, Callable[[str], Awaitable[Any]]] = {}
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    hour, minute = text.split(":")
+    return int(hour), int(minute)
+
+
+class SessionTrigger(CronTrigger):
+    """A cron trigger at HH:MM America/New_York that fires only on NYSE sessions."""
+
+    def __init__(self, hour: int, minute: int) -> None:
+        super().__init__(day_of_week="mon-fri", hour=hour, minute=minute, timezone=NEW_YORK)
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        for _ in range(400):  # the longest NYSE closure is days, not a year
+            if fire is None or is_session(pd.Timestamp(fire.astimezone(NEW_YORK).date())):
+                return fire
+            fire = super().get_next_fire_time(fire, fire + dt.timedelta(minutes=1))
+        return None
+
+    def __str__(self) -> str:
+        return f"NYSE sessions at {self.fields[5]}:{self.fields[6]} America/New_York"
+
+
+def next_runs(trigger: SessionTrigger, start: dt.datetime, count: int) -> list[dt.datetime]:
+    """The next `count` fire times from `start` (for `bot status` and tests)."""
+    runs: list[dt.datetime] = []
+    previous = None
+    now = start
+    while len(runs) < count:
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            break
+        runs.append(fire)
+        previous, now = fire, fire + dt.timedelta(seconds=1)
+    return runs
+
+
+def build_scheduler(database: Path) -> AsyncIOScheduler:
+    return AsyncIOScheduler(
+        jobstores={
+            "default": SQLAlchemyJobStore(url=f"sqlite:///{database}", tablename=JOB_TABLE),
+            "memory": MemoryJobStore(),
+        },
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        timezone=NEW_YORK,
+    )
+
+
+def add_jobs(scheduler: AsyncIOScheduler, key: str, time_text: str, every: float | None = None) -> None:
+    """The daily job (persistent) and, with --every, an extra interval job (memory only)."""
+    hour, minute = parse_time(time_text)
+    scheduler.add_job("bot.schedule:scheduled_check", SessionTrigger(hour, minute), args=[key, "daily"],
+                      id=DAILY_JOB, name="daily check", replace_existing=True, jobstore="default")
+    if every is not None:
+        scheduler.add_job(scheduled_check, IntervalTrigger(seconds=every, timezone=NEW_YORK),
+                          args=[key, "every"], id=EVERY_JOB, name=f"check every {every:g} s",
+                          replace_existing=True, jobstore="memory")
+
+
+async def scheduled_check(key: str, reason: str) -> None:
+    """The job: run the check of the bot that owns database `key`."""
+    check = CHECKS.get(key)
+    if check is None:
+        log.warning("scheduled check for %s, but no bot is running on it in this process", key)
+        return
+    if reason == "daily" and not is_session(pd.Timestamp(dt.datetime.now(NEW_YORK).date())):
+        log.info("not an NYSE session today: no check")
+        return
+    await check(reason)

@@ -1,0 +1,315 @@
+"""The python-telegram-bot adapter: token, allow-list, command handlers, logging without secrets.
+
+Handlers are small module-level functions over BotServices (which knows nothing of Telegram).
+Every update first meets `gate` (group -1): one not from an allowed chat and user is logged
+with its ids and kind only, never its content, and goes no further. `owner_only` checks again
+on each handler and turns a UserInputError into a reply with the command's usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from telegram import BotCommand, Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.delivery import split_text
+from bot.outbox import TOKEN_PATTERN, redact
+from bot.services import BotServices
+from satellite.config import LoadedConfig, TelegramConfig
+from satellite.errors import ConfigError, UserInputError
+
+TOKEN_ENV = "SATELLITE_TELEGRAM_TOKEN"
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
+log = logging.getLogger("satellite.telegram")
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+T = TypeVar("T")
+
+
+def load_token(config: LoadedConfig) -> str:
+    """The token from env SATELLITE_TELEGRAM_TOKEN, else [telegram] token_file; never shown."""
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    token_file = config.settings.telegram.token_file
+    if not token and token_file is not None:
+        path = config.resolve(token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigError(f"telegram.token_file {path}: cannot read it ({err.strerror}); "
+                              f"fix the path or set env {TOKEN_ENV}") from None
+    if not token:
+        raise UserInputError(f"no Telegram bot token: set env {TOKEN_ENV} or [telegram] token_file "
+                             "(see the README's 'Telegram bot' section)")
+    if not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", token):
+        raise UserInputError("the Telegram bot token is malformed (BotFather's tokens look like "
+                             "123456789:AA...); it is not shown here")
+    return token
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats a record (exception text included), then blanks out any bot token."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return TOKEN_PATTERN.sub("<token>", text)
+
+
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Logs to stderr, secrets redacted; httpx's per-request INFO lines (URL with the token) off."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """Chats (and users) the bot answers. A group chat also needs its user on user_ids."""
+
+    chat_ids: frozenset[int]
+    user_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, settings: TelegramConfig) -> AllowList:
+        return cls(frozenset(settings.chat_ids), frozenset(settings.user_ids))
+
+    def allows(self, update: Update) -> bool:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.id not in self.chat_ids:
+            return False
+        if self.user_ids and user.id not in self.user_ids:
+            return False
+        if chat.type == ChatType.PRIVATE:
+            return user.id == chat.id
+        return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and user.id in self.user_ids
+
+
+def update_kind(update: Update) -> str:
+    for kind in ("message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
+                 "inline_query", "my_chat_member", "chat_member"):
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
+
+
+async def gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group -1: stop every update that is not from the owner (ids logged, content never)."""
+    allow: AllowList = context.bot_data["allow"]
+    if isinstance(update, Update) and allow.allows(update):
+        return
+    chat = update.effective_chat if isinstance(update, Update) else None
+    user = update.effective_user if isinstance(update, Update) else None
+    log.warning("ignored a %s from chat %s user %s: not on the allow-list",
+                update_kind(update) if isinstance(update, Update) else type(update).__name__,
+                chat.id if chat else None, user.id if user else None)
+    raise ApplicationHandlerStop
+
+
+class Usage(UserInputError):
+    """Bad command arguments: the reply is the command's usage line."""
+
+
+def owner_only(usage: str) -> Callable[[Handler], Handler]:
+    """Allow-list check, then the handler; a UserInputError becomes a reply (with `usage`)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            if not context.bot_data["allow"].allows(update):
+                return
+            try:
+                await handler(update, context)
+            except Usage as err:
+                await reply(update, f"{err}\nUsage: {usage}" if str(err) else f"Usage: {usage}")
+            except UserInputError as err:
+                await reply(update, f"{err}\nUsage: {usage}")
+        return wrapper
+
+    return decorate
+
+
+async def reply(update: Update, text: str) -> None:
+    if update.effective_message is not None:
+        for part in split_text(text):
+            await update.effective_message.reply_text(part)
+
+
+async def answer(context: ContextTypes.DEFAULT_TYPE, work: Callable[[BotServices], T]) -> T:
+    """Run a (blocking) service call in a worker thread."""
+    services: BotServices = context.bot_data["services"]
+    return await asyncio.to_thread(work, services)
+
+
+def no_args(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if context.args:
+        raise Usage("this command takes no arguments")
+
+
+def count_arg(context: ContextTypes.DEFAULT_TYPE, default: int) -> int:
+    args = context.args or []
+    if len(args) > 1:
+        raise Usage("too many arguments")
+    if not args:
+        return default
+    if not args[0].isdigit() or not 1 <= int(args[0]) <= 50:
+        raise Usage(f"N must be a whole number from 1 to 50, not {args[0][:20]!r}")
+    return int(args[0])
+
+
+HELP = """satellite watches your core-satellite portfolio and sends alerts after every NYSE close.
+/status - portfolio value, drawdown, each position vs its stop
+/positions - held positions
+/stops - stop levels
+/events [N] - the N most recent catalogue events (default 5)
+/alerts [N] - the N most recent alerts and their delivery (default 10)
+/backtest [strategy] - one-line backtest summary (default core_satellite)
+/chart TICKER - price, stop level and events as a picture
+/mute, /unmute - hold alerts back, then deliver the held ones"""
+
+
+@owner_only("/start")
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, HELP)
+
+
+@owner_only("/help")
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, HELP)
+
+
+@owner_only("/status")
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    no_args(context)
+    await reply(update, await answer(context, BotServices.status))
+
+
+@owner_only("/positions")
+async def positions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    no_args(context)
+    await reply(update, await answer(context, BotServices.positions))
+
+
+@owner_only("/stops")
+async def stops(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    no_args(context)
+    await reply(update, await answer(context, BotServices.stops))
+
+
+@owner_only("/events [N]  (N from 1 to 50, default 5)")
+async def events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    count = count_arg(context, 5)
+    await reply(update, await answer(context, lambda s: s.events(count)))
+
+
+@owner_only("/alerts [N]  (N from 1 to 50, default 10)")
+async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    count = count_arg(context, 10)
+    await reply(update, await answer(context, lambda s: s.alerts(count)))
+
+
+@owner_only("/backtest [strategy]  (default core_satellite)")
+async def backtest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) > 1:
+        raise Usage("too many arguments")
+    await reply(update, await answer(context, lambda s: s.backtest(args[0] if args else None)))
+
+
+@owner_only("/chart TICKER  (e.g. /chart NVDA)")
+async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    args = context.args or []
+    if len(args) != 1:
+        raise Usage("give one ticker")
+    png, caption = await answer(context, lambda s: s.chart(args[0]))
+    if update.effective_message is not None:
+        await update.effective_message.reply_photo(png, caption=caption)
+
+
+@owner_only("/mute")
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    no_args(context)
+    await reply(update, await answer(context, lambda s: s.set_muted(True)))
+
+
+@owner_only("/unmute")
+async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    no_args(context)
+    await reply(update, await answer(context, lambda s: s.set_muted(False)))
+    wake: Callable[[], None] | None = context.bot_data.get("wake_delivery")
+    if wake is not None:
+        wake()
+
+
+COMMANDS: list[tuple[str, Handler, str]] = [
+    ("start", start, "what this bot does"), ("help", help_command, "the commands"),
+    ("status", status, "portfolio value, drawdown, stops"), ("positions", positions, "held positions"),
+    ("stops", stops, "stop levels"), ("events", events, "recent events: /events [N]"),
+    ("alerts", alerts, "recent alerts: /alerts [N]"), ("backtest", backtest, "/backtest [strategy]"),
+    ("chart", chart, "/chart TICKER"), ("mute", mute, "hold alerts back"),
+    ("unmute", unmute, "deliver held alerts"),
+]
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: log first (secrets redacted), then a short reply to the owner."""
+    error = context.error
+    log.error("error while handling an update: %s", redact(f"{type(error).__name__}: {error}"),
+              exc_info=error if not isinstance(error, UserInputError) else None)
+    if isinstance(update, Update) and context.bot_data["allow"].allows(update):
+        try:
+            await reply(update, "Sorry, that failed; the error is in the bot's log.")
+        except Exception:  # the network may be what failed
+            log.warning("could not send the error reply")
+
+
+def build_application(
+    token: str, settings: TelegramConfig, services: BotServices
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application: requests with time-outs, no JobQueue (bot.schedule owns scheduling)."""
+    timeout = settings.timeout
+    request = HTTPXRequest(connection_pool_size=8, connect_timeout=timeout, read_timeout=timeout,
+                           write_timeout=timeout, pool_timeout=timeout)
+    updates = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout + POLL_TIMEOUT,
+                           write_timeout=timeout, pool_timeout=timeout)
+    application = (ApplicationBuilder().token(token).base_url(settings.base_url).request(request)
+                   .get_updates_request(updates).job_queue(None).concurrent_updates(4).build())
+    application.bot_data["allow"] = AllowList.of(settings)
+    application.bot_data["services"] = services
+    application.add_handler(TypeHandler(Update, gate), group=-1)
+    for name, handler, _ in COMMANDS:
+        application.add_handler(CommandHandler(name, handler, filters=filters.UpdateType.MESSAGE))
+    application.add_error_handler(on_error)
+    return application
+
+
+def bot_commands() -> list[BotCommand]:
+    return [BotCommand(name, description) for name, _, description in COMMANDS]
