@@ -2,9 +2,10 @@
 
 - RetryAfter (HTTP 429): wait the time Telegram asks for and resend the same part; a wait longer
   than `max_wait` puts the row back with next_try at that time instead.
-- TimedOut / NetworkError (time-outs, 5xx): a few quick retries of the same part, then the row
+- NetworkError (5xx, connection refused): a few quick retries of the same part, then the row
   goes back to pending with an exponential back-off (retry_seconds x 2^n, at most an hour) and
-  the pass ends (the server is likely down).
+  the pass ends (the server is likely down). TimedOut goes to the back-off at once: Telegram
+  may have sent the message, so each time-out risks one duplicate, never a loss.
 - InvalidToken (401/404) / Forbidden (403): Telegram refuses us for good: the row is kept as
   'failed', the error is logged loudly and shown by `satellite bot status`; the pass ends.
 - BadRequest (400): this message cannot be sent as it is: the row is kept as 'failed'.
@@ -22,7 +23,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.alert import Alert
 from bot.outbox import Outbox, OutboxItem, redact, utc_now
@@ -201,7 +210,8 @@ class Deliverer:
             except (InvalidToken, Forbidden, BadRequest):
                 raise
             except (NetworkError, TelegramError) as err:
-                if quick >= self.policy.quick_retries:
+                # a time-out is ambiguous (Telegram may have sent it): no quick resend, back off
+                if quick >= self.policy.quick_retries or isinstance(err, TimedOut):
                     raise Later(f"{type(err).__name__}: {err}", utc_now() + self.backoff(item.attempts)) \
                         from None
                 await asyncio.sleep(self.policy.quick_delay * 2 ** quick)

@@ -71,7 +71,7 @@ def run_command(
 
 @app.command("send-test")
 def send_test_command(ctx: typer.Context) -> None:
-    """Send a test message to every chat in [telegram] chat_ids."""
+    """Send a test message to every chat in telegram.chat_ids."""
     context: AppContext = ctx.obj
     token = _ready(context)
     sent = asyncio.run(_send_test(context, token))
