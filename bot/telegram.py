@@ -128,7 +128,7 @@ async def gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat = update.effective_chat if isinstance(update, Update) else None
     user = update.effective_user if isinstance(update, Update) else None
-    log.warning("ignored a %s from chat %s user %s: not on the allow-list",
+    log.warning("ignored %s update from chat %s user %s: not on the allow-list",
                 update_kind(update) if isinstance(update, Update) else type(update).__name__,
                 chat.id if chat else None, user.id if user else None)
     raise ApplicationHandlerStop
