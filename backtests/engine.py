@@ -128,34 +128,90 @@ def trade_indexed(
         frame(signals.groups, -1, np.int64), leave
 
 
+STOP_RULES = ("fixed_pct", "trailing_pct", "atr_mult", "time_sessions", "take_profit_pct",
+              "breaker_drawdown")
+
+
+def stops_active(spec: StopSpec) -> bool:
+    """True when any stop rule is on (a target-weights strategy then runs through the kernel)."""
+    return any(getattr(spec, rule) is not None for rule in STOP_RULES)
+
+
+class KernelInputs(NamedTuple):
+    """The kernel's market and strategy arrays (stop rules and costs go in separately)."""
+
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    enter: np.ndarray
+    size: np.ndarray
+    limit: np.ndarray
+    group: np.ndarray
+    leave: np.ndarray
+    target: np.ndarray
+    cap: np.ndarray
+    total_cap: float
+    satellite: np.ndarray
+    init_weight: np.ndarray
+    lag_pct: float
+    core_col: int
+
+    def atr(self, window: int) -> np.ndarray:
+        return atr_before_bar(self.high, self.low, self.close, window)
+
+
+def kernel_inputs(
+    panel: PricePanel,
+    signals: Signals | pd.DataFrame,
+    caps: Caps,
+    portfolio: PortfolioConfig,
+    delay: int = 1,
+) -> KernelInputs:
+    """Signals (decision-indexed, shifted by `delay`) or target weights (trade-indexed: row t
+    trades at the open of t, NaN = no order) as the kernel's arrays."""
+    if isinstance(signals, pd.DataFrame):
+        target = np.ascontiguousarray(
+            signals.reindex(index=panel.sessions, columns=panel.tickers).to_numpy(float))
+        signals = Signals(pd.DataFrame(False, index=panel.sessions, columns=panel.tickers),
+                          pd.DataFrame(False, index=panel.sessions, columns=panel.tickers))
+    else:
+        target = np.full((len(panel.sessions), len(panel.tickers)), np.nan)
+    enter, size, limit, group, leave = trade_indexed(signals, panel, portfolio.weights, delay)
+    tickers = panel.tickers
+    satellite = np.array([t in portfolio.satellites for t in tickers])
+    prices = [np.ascontiguousarray(f.to_numpy(float)) for f in
+              (panel.open, panel.high, panel.low, panel.close)]
+    return KernelInputs(
+        *prices, enter, size, limit, group, leave, target,
+        np.where(satellite, caps.satellite, np.inf), caps.satellites, satellite,
+        np.array([signals.hold.get(t, 0.0) for t in tickers]),
+        np.nan if signals.lag_pct is None else signals.lag_pct, tickers.index(portfolio.core),
+    )
+
+
 def simulate_signals(
     panel: PricePanel,
-    signals: Signals,
+    signals: Signals | pd.DataFrame,
     spec: StopSpec,
     costs: ExecutionCosts,
     caps: Caps,
     portfolio: PortfolioConfig,
     delay: int = 1,
 ) -> tuple[vbt.Portfolio, KernelRun]:
-    """Run the kernel on the panel and let vectorbt account for its fills (value, stats)."""
-    enter, size, limit, group, leave = trade_indexed(signals, panel, portfolio.weights, delay)
-    tickers = panel.tickers
-    satellite = np.array([t in portfolio.satellites for t in tickers])
-    cap = np.where(satellite, caps.satellite, np.inf)
-    hold = np.array([signals.hold.get(t, 0.0) for t in tickers])
-    arrays = [np.ascontiguousarray(f.to_numpy(float)) for f in
-              (panel.open, panel.high, panel.low, panel.close)]
-    atr = atr_before_bar(arrays[1], arrays[2], arrays[3], spec.atr_window)
+    """Run the kernel on the panel and let vectorbt account for its fills (value, stats).
+
+    signals: a signal strategy's Signals, or a target-weights frame (core_satellite with
+    stops: rebalances to the targets, stops on the satellites in between)."""
+    inputs = kernel_inputs(panel, signals, caps, portfolio, delay)
     kernel: Any = simulate_nb  # a numba dispatcher: arrays in, tuple of arrays out
     out = kernel(
-        *arrays, atr, enter, size, limit, group, leave, cap, caps.satellites, satellite,
-        hold, np.nan if signals.lag_pct is None else signals.lag_pct,
-        tickers.index(portfolio.core), costs.initial_cash, costs.fees, costs.slippage,
-        *spec.kernel_args(),
+        inputs.open, inputs.high, inputs.low, inputs.close, inputs.atr(spec.atr_window),
+        *inputs[4:], costs.initial_cash, costs.fees, costs.slippage, *spec.kernel_args(),
     )
     fills = pd.DataFrame(dict(zip(FILL_FIELDS, out[:8], strict=True)))
     trades = pd.DataFrame(dict(zip(TRADE_FIELDS, out[8:16], strict=True)))
-    index = panel.sessions
+    index, tickers = panel.sessions, panel.tickers
     run = KernelRun(
         fills, trades, pd.Series(out[16], index), pd.Series(out[17], index),
         pd.DataFrame(out[18], index, tickers), pd.DataFrame(out[19], index, tickers),

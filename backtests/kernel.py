@@ -24,11 +24,10 @@ import math
 import numpy as np
 from numba import njit
 
+from backtests.kernel_fills import _buy_nb, _opened_nb, _rebalance_nb, _trim_nb
 from strategies.stops import (
     BREAKER,
-    CAP,
     END_OF_DATA,
-    ENTRY,
     SIGNAL,
     STOP_ATR,
     STOP_FIXED,
@@ -69,8 +68,8 @@ def stop_level_nb(
 def simulate_nb(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, atr: np.ndarray,
     enter: np.ndarray, size: np.ndarray, limit: np.ndarray, group: np.ndarray,
-    leave: np.ndarray, cap: np.ndarray, total_cap: float, satellite: np.ndarray,
-    init_weight: np.ndarray, lag_pct: float, core_col: int,
+    leave: np.ndarray, target: np.ndarray, cap: np.ndarray, total_cap: float,
+    satellite: np.ndarray, init_weight: np.ndarray, lag_pct: float, core_col: int,
     init_cash: float, fees: float, slippage: float,
     fixed_pct: float, trail_pct: float, trail_close: bool, atr_mult: float,
     time_sessions: float, tp_pct: float, breaker_dd: float, rearm_recovery: float,
@@ -118,6 +117,12 @@ def simulate_nb(
     cut_pending = False
     k_buy = (1.0 + slippage) * (1.0 + fees) - 1.0
     k_sell = 1.0 - (1.0 - slippage) * (1.0 - fees)
+    opened = np.full(m, -1, np.int64)
+    has_target = np.zeros(n, np.bool_)
+    for t in range(n):
+        for j in range(m):
+            if not math.isnan(target[t, j]):
+                has_target[t] = True
 
     for t in range(n):
         listed = np.zeros(m, np.bool_)
@@ -167,7 +172,24 @@ def simulate_nb(
             trade_id[j] = -1
             exited[j] = True
         cut_pending = False
-        # ---- entries at the open ----------------------------------------------------------
+        # ---- target rebalances (core_satellite), then entries at the open -------------------
+        if has_target[t]:
+            opened[:] = -1
+            nf, nt, cash, sold_out = _rebalance_nb(
+                t, target[t], open_[t], listed, exited, shares, cash, satellite, tripped,
+                slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
+                t_col, t_entry_idx, t_entry_px, t_shares, nt, opened)
+            for j in range(m):
+                if opened[j] >= 0:
+                    _opened_nb(j, t, open_[t, j], -1, trade_id, opened[j] + 1, entry_px, ref_max,
+                               held_bars, last_group, lag_exit, core_ref, open_[t, core_col])
+                elif sold_out[j]:
+                    tid = trade_id[j]
+                    t_exit_idx[tid], t_exit_px[tid] = t, open_[t, j] * (1.0 - slippage)
+                    t_reason[tid] = SIGNAL
+                    t_level[tid] = last_level[j]
+                    trade_id[j] = -1
+                    exited[j] = True
         for j in range(m):
             if not listed[j] or exited[j] or shares[j] > 0.0:
                 continue
@@ -294,107 +316,3 @@ def simulate_nb(
         t_reason[:nt], t_level[:nt], t_shares[:nt],
         cash_out, value_out, open_weight, level_out,
     )
-
-
-@njit(cache=True)
-def _buy_nb(
-    t, j, px, weight, shares, open_row, listed, cash, cap, total_cap, satellite,
-    k_buy, slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-    t_col, t_entry_idx, t_entry_px, t_shares, nt,
-):
-    """Buy column j at raw price px for `weight` of value, within caps and cash."""
-    value = cash
-    others = 0.0
-    for i in range(shares.shape[0]):
-        if shares[i] > 0.0 and listed[i]:
-            value += shares[i] * open_row[i]
-            if satellite[i] and i != j:
-                others += shares[i] * open_row[i]
-    weight = min(weight, cap[j])
-    if satellite[j]:
-        weight = min(weight, total_cap - others / value)
-    if weight <= 1e-12 or cash <= 0.0:
-        return nf, nt
-    bought = weight * value / (1.0 + weight * k_buy) / px
-    bought = min(bought, cash / (px * (1.0 + k_buy)))
-    fill = px * (1.0 + slippage)
-    f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, bought, fill
-    f_fees[nf], f_side[nf], f_reason[nf] = bought * fill * fees, 0, ENTRY
-    shares[j] = bought
-    t_col[nt], t_entry_idx[nt], t_entry_px[nt], t_shares[nt] = j, t, fill, bought
-    return nf + 1, nt + 1
-
-
-@njit(cache=True)
-def _opened_nb(
-    j, t, px, group, trade_id, nt, entry_px, ref_max, held_bars, last_group, lag_exit,
-    core_ref, core_open,
-):
-    trade_id[j] = nt - 1
-    entry_px[j] = px
-    ref_max[j] = px
-    held_bars[j] = 0
-    lag_exit[j] = False
-    core_ref[j] = core_open
-    if group >= 0:
-        last_group[j] = group
-
-
-@njit(cache=True)
-def _trim_nb(
-    t, price, listed, shares, cash, cap, total_cap, satellite, k_sell, slippage, fees,
-    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-):
-    """Sell positions above their cap (each satellite, then all together) back to it.
-
-    The positions over a cap are solved jointly so that each ends exactly at the cap after
-    the fees of every trim; a pass can push another position over, so passes repeat.
-    """
-    m = shares.shape[0]
-    for _ in range(10):
-        value = cash
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j]:
-                value += shares[j] * price[j]
-        target = np.full(m, -1.0)
-        over = 0
-        over_value = 0.0
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                over += 1
-                over_value += shares[j] * price[j]
-        if over > 0:
-            c = 0.0
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                    c = cap[j]
-            kept = over * c * (value - k_sell * over_value) / (1.0 - over * c * k_sell)
-            after = value - k_sell * (over_value - kept)
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                    target[j] = cap[j] * after
-        else:
-            sat_value = 0.0
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and satellite[j]:
-                    sat_value += shares[j] * price[j]
-            if sat_value <= total_cap * value * (1 + 1e-12):
-                break
-            kept = total_cap * (value - k_sell * sat_value) / (1.0 - total_cap * k_sell)
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and satellite[j]:
-                    target[j] = shares[j] * price[j] * kept / sat_value
-        for j in range(m):
-            if target[j] < 0.0:
-                continue
-            sold = shares[j] - target[j] / price[j]
-            if sold <= 0.0:
-                continue
-            fill = price[j] * (1.0 - slippage)
-            fee = sold * fill * fees
-            cash += sold * fill - fee
-            f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, sold, fill
-            f_fees[nf], f_side[nf], f_reason[nf] = fee, 1, CAP
-            nf += 1
-            shares[j] -= sold
-    return nf, cash

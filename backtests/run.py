@@ -15,6 +15,7 @@ from backtests.engine import (
     buy_and_hold,
     simulate_signals,
     simulate_targets,
+    stops_active,
 )
 from backtests.report import Stats, portfolio_stats
 from events.align import AlignedEvent, align_all
@@ -106,14 +107,14 @@ def run_backtest(
     aligned = align_all(catalogue, frames)
     costs = ExecutionCosts.from_portfolio(portfolio)
     kernel: KernelRun | None = None
-    if strategy.is_weights():
+    if strategy.is_weights() and not stops_active(strategy.stop_spec):
         targets = call_strategy(strategy, panel, aligned)
         assert isinstance(targets, pd.DataFrame)
         result_portfolio = simulate_targets(panel, targets, costs)
         trades = vectorbt_trades(result_portfolio, panel)
-    else:
+    else:  # signals, or target weights with stop rules on the satellites: the fill kernel
         signals = call_strategy(strategy, panel, aligned)
-        assert isinstance(signals, Signals)
+        assert isinstance(signals, Signals | pd.DataFrame)
         result_portfolio, kernel = simulate_signals(
             panel, signals, strategy.stop_spec, costs, Caps.from_portfolio(portfolio), portfolio,
             delay,
