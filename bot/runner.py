@@ -60,11 +60,11 @@ def in_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
 
     def target() -> None:
         try:
-            result = work()
+            result, error = work(), None
         except Exception as err:  # handed to the awaiting coroutine
-            loop.call_soon_threadsafe(settle, None, err)
-        else:
-            loop.call_soon_threadsafe(settle, result, None)
+            result, error = None, err
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
 
     threading.Thread(target=target, name="price-refresh", daemon=True).start()
     return future

@@ -210,7 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Content-Type: {content_type}\r\n\r\n".encode() + body)
             for part in message.iter_parts():
                 name = part.get_param("name", header="content-disposition")
-                payload = part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                payload = payload if isinstance(payload, bytes) else b""
                 if part.get_filename() is not None:
                     files[str(name)] = payload
                 else:

@@ -51,7 +51,7 @@ def test_each_alert_is_sent_once_and_marked_sent_with_its_message_id(api: FakeBo
     assert report.sent == 3
     assert [m["chat"]["id"] for m in api.messages()] == [OWNER] * 3
     assert [row[0] for row in statuses(db)] == ["sent"] * 3
-    assert sorted(row[2] for row in statuses(db)) == sorted(m["message_id"] for m in api.messages())
+    assert sorted(row[2] or 0 for row in statuses(db)) == sorted(m["message_id"] for m in api.messages())
     assert asyncio.run(drain(api, db)).sent == 0
     assert len(api.messages()) == 3
     assert api.texts()[0].startswith("Near stop · NVDA · 2025-10-22\n")  # in ledger order
