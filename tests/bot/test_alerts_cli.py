@@ -162,25 +162,41 @@ def ledger(path: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def evaluated(path: Path) -> int:
+    with sqlite3.connect(path, timeout=30) as db:
+        return int(db.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+
+
 def run_check(folder: Path, date: str) -> subprocess.Popen[bytes]:
     script = Path(sys.executable).with_name("satellite")
     return subprocess.Popen([str(script), "alerts", "check", "--date", date], cwd=folder,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_kill_9_during_a_long_catch_up_loses_and_duplicates_nothing(tmp_path: Path, config: Path) -> None:
+def test_kill_9_during_a_long_catch_up_loses_and_duplicates_nothing(
+    tmp_path: Path, config: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
     reference, crashed = tmp_path / "reference", tmp_path / "crashed"
     for folder in (reference, crashed):
         folder.mkdir()
         (folder / "config.toml").write_text(config.read_text())
-        assert run_check(folder, "2025-10-01").wait(timeout=120) == 0
-    assert run_check(reference, "2026-07-02").wait(timeout=120) == 0
+        monkeypatch.chdir(folder)
+        assert invoke("alerts", "check", "--date", "2025-10-01").exit_code == 0
+    monkeypatch.chdir(reference)
+    assert invoke("alerts", "check", "--date", "2026-07-02").exit_code == 0
     random.seed(7)
-    for _ in range(3):
+    database = crashed / "data" / "satellite.db"
+    for _ in range(3):  # the catch-up of ~190 sessions, killed at a random point of its writes
+        before = evaluated(database)
         process = run_check(crashed, "2026-07-02")
-        time.sleep(random.uniform(3.5, 6.0))
+        deadline = time.monotonic() + 60
+        while evaluated(database) == before and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(random.uniform(0.0, 0.6))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
-        ledger(crashed / "data" / "satellite.db")
-    assert run_check(crashed, "2026-07-02").wait(timeout=120) == 0
+        ledger(database)
+    assert before < evaluated(database) < 190, "the kills should land inside the catch-up"
+    monkeypatch.chdir(crashed)
+    assert invoke("alerts", "check", "--date", "2026-07-02").exit_code == 0
     assert ledger(crashed / "data" / "satellite.db") == ledger(reference / "data" / "satellite.db")
