@@ -15,7 +15,6 @@ import pandas as pd
 from bot import charts
 from bot.alert import Alert
 from bot.alerting import AlertInputs, build_inputs
-from bot.delivery import alert_text
 from bot.outbox import Outbox
 from bot.rules import portfolio_value_index, stop_path
 from bot.store import AlertStore
@@ -181,7 +180,3 @@ class BotServices:
         if muted:
             return "Muted: alerts are kept and delivered after /unmute."
         return f"Unmuted: {waiting} waiting alert(s) will be delivered now."
-
-    @staticmethod
-    def preview(alert: Alert) -> str:
-        return alert_text(alert)

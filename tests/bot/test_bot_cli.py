@@ -66,6 +66,7 @@ def test_bot_run_delivers_each_alert_once_answers_the_owner_and_stops_on_sigterm
     assert code == 0, stderr[-2000:]
     assert "check (every)" in stderr and "check (catch-up)" in stderr and "stopped" in stderr
     assert no_token_in(stderr), "the token leaked into the log"
+    assert "Set Bot API URL: http://127.0.0.1" in stderr and "<token>" in stderr  # DEBUG logs, redacted
     rows = outbox(database)
     assert rows and all(status == "sent" for _, status in rows)
     alert_texts = [t for t in api.texts() if not t.startswith("Portfolio")]
