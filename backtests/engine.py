@@ -180,10 +180,10 @@ def kernel_inputs(
     enter, size, limit, group, leave = trade_indexed(signals, panel, portfolio.weights, delay)
     tickers = panel.tickers
     satellite = np.array([t in portfolio.satellites for t in tickers])
-    prices = [np.ascontiguousarray(f.to_numpy(float)) for f in
-              (panel.open, panel.high, panel.low, panel.close)]
+    open_, high, low, close = (np.ascontiguousarray(f.to_numpy(float)) for f in
+                               (panel.open, panel.high, panel.low, panel.close))
     return KernelInputs(
-        *prices, enter, size, limit, group, leave, target,
+        open_, high, low, close, enter, size, limit, group, leave, target,
         np.where(satellite, caps.satellite, np.inf), caps.satellites, satellite,
         np.array([signals.hold.get(t, 0.0) for t in tickers]),
         np.nan if signals.lag_pct is None else signals.lag_pct, tickers.index(portfolio.core),

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
-from satellite import cli_alerts, cli_backtest, cli_bias, cli_bot, cli_config, cli_data, cli_events
+from satellite import cli_alerts, cli_backtest, cli_bias, cli_bot, cli_config, cli_data, cli_events, cli_tune
 from satellite.context import AppContext
 from satellite.errors import SatelliteError
 
@@ -81,6 +81,7 @@ app.add_typer(cli_alerts.app, name="alerts")
 app.add_typer(cli_bot.app, name="bot")
 cli_backtest.register(app)
 cli_bias.register(app)
+cli_tune.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,94 @@
+"""Where the sweep's chunks run: here (numba threads) or on a Dask distributed cluster.
+
+A chunk is one call of backtests.sweep_kernel.run_rules on a block of rules; chunks are
+independent, so any executor gives the same numbers. `dask` is an optional extra:
+`pip install 'satellite[dask]'`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+import numpy as np
+
+from satellite.errors import UserInputError
+
+Task = tuple[Any, ...]
+CELLS_PER_CHUNK = 4_000_000
+"""Rules x sessions per chunk: a chunk's work, and how often the progress bar moves."""
+MIN_CHUNK = 64
+
+
+def chunk_size(rules: int, sessions: int) -> int:
+    """Rules per chunk, from the grid and the bar count (at least MIN_CHUNK)."""
+    return max(MIN_CHUNK, min(rules, CELLS_PER_CHUNK // max(sessions, 1)))
+
+
+def chunks(rows: np.ndarray, size: int) -> list[np.ndarray]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+class Executor(Protocol):
+    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+            done: Callable[[], None]) -> list[np.ndarray]:
+        """fn(*task) for each task, results in task order; done() after each."""
+        ...
+
+
+class LocalExecutor:
+    """Chunks one after the other in this process; each is parallel over rules (prange)."""
+
+    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+            done: Callable[[], None]) -> list[np.ndarray]:
+        out = []
+        for task in tasks:
+            out.append(fn(*task))
+            done()
+        return out
+
+
+class DaskExecutor:
+    """Chunks as futures on a Dask cluster: `address` (tcp://host:port) or a LocalCluster."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+            done: Callable[[], None]) -> list[np.ndarray]:
+        from distributed import as_completed
+
+        futures = [self.client.submit(fn, *task, pure=False) for task in tasks]
+        for _ in as_completed(futures):
+            done()
+        return [future.result() for future in futures]
+
+
+def parse_executor(text: str) -> tuple[str, str | None]:
+    """`local`, `dask` or `dask=ADDRESS` as (kind, address)."""
+    kind, _, address = text.partition("=")
+    if kind not in {"local", "dask"} or (kind == "local" and address):
+        raise UserInputError(f"--executor {text!r}: use local, dask or dask=tcp://HOST:PORT")
+    return kind, address or None
+
+
+@contextmanager
+def open_executor(text: str, workers: int = 2) -> Iterator[Executor]:
+    """The executor named by --executor; a LocalCluster lives as long as the context."""
+    kind, address = parse_executor(text)
+    if kind == "local":
+        yield LocalExecutor()
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UserInputError(
+            "--executor dask needs the dask extra: pip install 'satellite[dask]'") from None
+    if address is not None:
+        with Client(address) as client:
+            yield DaskExecutor(client)
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield DaskExecutor(client)
