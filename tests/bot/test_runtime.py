@@ -71,6 +71,9 @@ def test_start_up_catch_up_evaluates_every_missed_session_once(api: FakeBotApi, 
                    ("2025-10-20", "pullback_zone", "CRWV"), ("2025-10-21", "near_stop", "CRWV"),
                    ("2025-10-22", "stop_hit", "CRWV")]
     assert report.delivery.sent == len(ledger(database)) - before == len(api.messages())
+    photos = api.calls("sendPhoto")  # stop_hit and drawdown alerts come with a chart
+    assert len(photos) == sum(a.rule in ("stop_hit", "drawdown") for a in report.new_alerts) >= 2
+    assert all(call.files["photo"].startswith(b"\x89PNG") for call in photos)
     assert AlertStore(database).last_evaluated() == pd.Timestamp("2025-10-22")
     [again] = asyncio.run(run_checks(api, [context], database, now=now))
     assert again.new_alerts == [] and again.delivery.sent == 0
