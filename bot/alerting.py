@@ -34,13 +34,14 @@ class AlertInputs:
 
     @property
     def watched(self) -> list[str]:
-        return sorted({p.ticker for p in self.positions} | set(self.settings.satellites))
+        tickers = {p.ticker for p in self.positions} | set(self.settings.satellites)
+        return sorted(tickers | set(self.settings.watch))
 
 
 def build_inputs(context: AppContext) -> AlertInputs:
     settings = context.config.settings
     aligned, frames = load_aligned(context.config, context.store)
-    tickers = {p.ticker for p in settings.positions} | set(settings.portfolio.satellites)
+    tickers = {p.ticker for p in settings.positions} | set(settings.portfolio.tickers)
     frames = {**frames, **context.store.load_frames(sorted(tickers - set(frames)))}
     watched = set(settings.portfolio.tickers) | {p.ticker for p in settings.positions}
     rules = RuleSettings(
@@ -49,6 +50,7 @@ def build_inputs(context: AppContext) -> AlertInputs:
         pullback_tol=settings.alerts.pullback_tol,
         pullback_sessions=settings.alerts.pullback_sessions,
         satellites=tuple(settings.portfolio.satellites),
+        watch=tuple(settings.portfolio.tickers),
     )
     events = [a for a in aligned if a.ticker in watched]
     return AlertInputs(frames, resolve_positions(settings, frames), events, rules)

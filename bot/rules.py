@@ -41,6 +41,7 @@ class RuleSettings:
     pullback_tol: float = 0.05
     pullback_sessions: int = 20
     satellites: tuple[str, ...] = ("NBIS", "CRWV")
+    watch: tuple[str, ...] = ()  # further tickers checked for stale data (the portfolio's)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def alert_timeline(
     alerts += portfolio_alerts(frames, positions, settings, until)
     for aligned in events:
         alerts += event_alerts(aligned, frames.get(aligned.ticker), settings, until)
-    watched = sorted({position.ticker for position in positions} | set(settings.satellites))
+    watched = sorted({p.ticker for p in positions} | set(settings.satellites) | set(settings.watch))
     alerts += stale_alerts({ticker: frames[ticker] for ticker in watched if ticker in frames}, until)
     return sorted(alerts, key=Alert.order)
 
