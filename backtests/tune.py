@@ -230,11 +230,12 @@ def run_tune(
     executor: Executor | None = None,
     events: list[Event] | None = None,
     progress: Callable[[int], Callable[[], None]] | None = None,
-    results_dir: Path | None = RESULTS_DIR,
+    results_dir: Path | None = None,
 ) -> TuneResult:
     """Sweep every rule on every span; rank in-sample; keep out-of-sample beside it.
 
-    progress(total_chunks) returns the callback called after each chunk."""
+    progress(total_chunks) returns the callback called after each chunk; results_dir: where
+    the CSV of every rule goes (None: not written; the CLI passes RESULTS_DIR)."""
     if request.metric not in METRICS or request.metric == "trades":
         raise UserInputError(f"--metric {request.metric!r}: one of "
                              f"{', '.join(m for m in METRICS if m != 'trades')}")

@@ -90,5 +90,6 @@ def open_executor(text: str, workers: int = 2) -> Iterator[Executor]:
             yield DaskExecutor(client)
         return
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                      protocol="tcp://", host="127.0.0.1", scheduler_port=0,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         yield DaskExecutor(client)

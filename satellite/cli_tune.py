@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from backtests import tune as tuning
 from backtests.sweep_kernel import METRICS
 from backtests.tune import TuneRequest, TuneResult, run_tune
 from backtests.tune_exec import open_executor
@@ -73,7 +74,8 @@ def tune(
             task = bar.add_task("chunks", total=total)
             return lambda: bar.advance(task)
 
-        result = run_tune(settings, context.store, request, pool, load_events(context), progress)
+        result = run_tune(settings, context.store, request, pool, load_events(context), progress,
+                          tuning.RESULTS_DIR)
     if csv is not None:
         result.frame().to_csv(csv, index=False)
     if heatmap is not None:
