@@ -78,9 +78,21 @@ class RedactingFormatter(logging.Formatter):
         return TOKEN_PATTERN.sub("<token>", text)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time of each record."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     """Logs to stderr, secrets redacted; httpx's per-request INFO lines (URL with the token) off."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(RedactingFormatter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

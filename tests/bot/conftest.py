@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,16 @@ def write_config(folder: Path, base_url: str, extra_telegram: str = "", extra: s
         f'[telegram]\nbase_url = "{base_url}"\nchat_ids = [{OWNER}]\nuser_ids = [{OWNER}]\n'
         f"timeout = 2\nretry_seconds = 1\n{extra_telegram}\n{extra}\n{POSITIONS}")
     return path
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`bot run` configures the root logger; give the next test the one it had."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
