@@ -9,18 +9,19 @@ with its first open so vectorbt can value a zero position; no order can fall the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
-from vectorbt.portfolio.enums import log_dt, order_dt
 
 from backtests.kernel import simulate_nb
 from market.panel import PricePanel
 from satellite.config import PortfolioConfig
 from strategies.base import Signals
 from strategies.stops import StopSpec, atr_before_bar
+
+if TYPE_CHECKING:  # vectorbt takes seconds to import: only the commands that backtest pay it
+    import vectorbt as vbt
 
 ENGINE = "rust"
 
@@ -47,6 +48,8 @@ def simulate_targets(
         raise ValueError("a target falls on a session where its ticker has no price")
     open_ = panel.open.bfill()
     close = panel.close.fillna(open_)
+    import vectorbt as vbt
+
     return vbt.Portfolio.from_orders(
         close=close,
         size=targets.astype(float),
@@ -221,6 +224,9 @@ def simulate_signals(
 
 def portfolio_from_fills(panel: PricePanel, fills: pd.DataFrame, costs: ExecutionCosts) -> vbt.Portfolio:
     """A vectorbt Portfolio whose order records are the kernel's fills (shared cash)."""
+    import vectorbt as vbt
+    from vectorbt.portfolio.enums import log_dt, order_dt
+
     records = np.zeros(len(fills), dtype=order_dt)
     # vectorbt expects records grouped by column; within a column they stay chronological
     ordered = fills.sort_values(["col", "idx"], kind="stable")

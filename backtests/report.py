@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
-import vectorbt as vbt
 
 SESSIONS_PER_YEAR = 252
+
+if TYPE_CHECKING:
+    import vectorbt as vbt
 
 
 class Stats(TypedDict):
@@ -23,6 +25,8 @@ class Stats(TypedDict):
 
 def portfolio_stats(portfolio: vbt.Portfolio) -> Stats:
     """Stats of a portfolio's value curve; max_drawdown is positive; trades counts fills."""
+    import vectorbt  # noqa: F401  (registers the .vbt accessor)
+
     returns = portfolio.returns()
     accessor = returns.vbt.returns(freq="1D", year_freq=f"{SESSIONS_PER_YEAR} days")
     return Stats(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import vectorbt as vbt
 
 from backtests.engine import (
     Caps,
@@ -27,6 +26,9 @@ from satellite.errors import StrategyError, UserInputError
 from strategies.base import Signals, Strategy
 from strategies.registry import build_strategy
 from strategies.stops import END_OF_DATA, REASONS, SIGNAL
+
+if TYPE_CHECKING:
+    import vectorbt as vbt
 
 
 @dataclass(frozen=True)

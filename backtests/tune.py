@@ -19,11 +19,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
 
 from backtests.engine import Caps, ExecutionCosts, buy_and_hold, kernel_inputs
 from backtests.report import portfolio_stats
@@ -42,6 +41,9 @@ from strategies.registry import available, build_strategy
 
 MINIMISED = frozenset({"max_drawdown"})
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+if TYPE_CHECKING:
+    import vectorbt as vbt
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,7 @@ import typer
 
 from bot.alerting import database_path
 from bot.outbox import Outbox, redact
-from bot.schedule import DAILY_JOB, JOB_TABLE, NEW_YORK, SessionTrigger, parse_time
 from bot.store import AlertStore
-from bot.telegram import TOKEN_ENV, configure_logging, load_token
 from satellite.context import AppContext
 from satellite.errors import ConfigError, SatelliteError, TemporaryError, UserInputError
 from satellite.output import console, print_json
@@ -31,6 +29,8 @@ class BotCrashed(SatelliteError):
 
 def _ready(context: AppContext) -> str:
     """The token, after checking the settings the bot cannot run without (before anything runs)."""
+    from bot.telegram import load_token
+
     token = load_token(context.config)
     if not context.config.settings.telegram.chat_ids:
         raise ConfigError("telegram.chat_ids is empty: add your chat id (see the README's 'Telegram bot' "
@@ -53,6 +53,8 @@ def run_command(
     Logs go to stderr; SIGTERM or Ctrl-C stops it cleanly. On start it catches up every
     session completed since the last one evaluated and delivers whatever is undelivered.
     """
+    from bot.telegram import configure_logging
+
     context: AppContext = ctx.obj
     if log_level.lower() not in ("debug", "info", "warning", "error"):
         raise UserInputError(f"--log-level {log_level!r}: use debug, info, warning or error")
@@ -84,6 +86,8 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
     from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
     from telegram.request import HTTPXRequest
 
+    from bot.telegram import TOKEN_ENV
+
     settings = context.config.settings.telegram
     timeout = settings.timeout
     request = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
@@ -109,6 +113,8 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
 
 
 def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str, Any]:
+    from bot.schedule import NEW_YORK, SessionTrigger, parse_time
+
     settings = context.config.settings
     database = database_path(context)
     now = now or dt.datetime.now(NEW_YORK)
@@ -139,6 +145,8 @@ def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str,
 
 def _stored_next_run(connection: sqlite3.Connection) -> str | None:
     """The next run the persistent job store holds (None if the bot never ran on this file)."""
+    from bot.schedule import DAILY_JOB, JOB_TABLE, NEW_YORK
+
     try:
         row = connection.execute(f"SELECT next_run_time FROM {JOB_TABLE} WHERE id = ?",
                                  (DAILY_JOB,)).fetchone()
@@ -150,6 +158,8 @@ def _stored_next_run(connection: sqlite3.Connection) -> str | None:
 
 
 def _token_source(context: AppContext) -> str:
+    from bot.telegram import TOKEN_ENV
+
     if os.environ.get(TOKEN_ENV, "").strip():
         return f"env {TOKEN_ENV}"
     token_file = context.config.settings.telegram.token_file

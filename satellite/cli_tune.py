@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from backtests import tune as tuning
-from backtests.sweep_kernel import METRICS
-from backtests.tune import TuneRequest, TuneResult, run_tune
 from backtests.tune_exec import open_executor
 from backtests.tune_grid import parse_grid
 from satellite.cli_backtest import load_events
@@ -22,6 +19,9 @@ from satellite.errors import UserInputError
 from satellite.options import parse_date
 from satellite.output import console, percent, print_json, ratio
 from strategies.registry import available
+
+if TYPE_CHECKING:  # the sweep kernel imports vectorbt (seconds): only `tune` pays for it
+    from backtests.tune import TuneResult
 
 RATIOS = {"sharpe", "sortino", "calmar", "profit_factor"}
 
@@ -55,6 +55,9 @@ def tune(
         help="local, dask (a local cluster) or dask=tcp://HOST:PORT")] = "local",
 ) -> None:
     """Tune parameters (stop rules above all): ranked table, out-of-sample scores, heatmap."""
+    from backtests.sweep_kernel import METRICS
+    from backtests.tune import RESULTS_DIR, TuneRequest, run_tune
+
     context: AppContext = ctx.obj
     settings = context.config.settings
     if metric not in METRICS or metric == "trades":
@@ -75,7 +78,7 @@ def tune(
             return lambda: bar.advance(task)
 
         result = run_tune(settings, context.store, request, pool, load_events(context), progress,
-                          tuning.RESULTS_DIR)
+                          RESULTS_DIR)
     if csv is not None:
         result.frame().to_csv(csv, index=False)
     if heatmap is not None:
