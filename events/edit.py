@@ -8,8 +8,6 @@ the other catalogues, for unique ids) before an atomic write; on any error the f
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from events.catalogue import (
     read_catalogue,
 )
 from satellite.errors import EventCatalogueError
+from satellite.files import write_text_atomically
 
 NEW_FILE_HEADER = (
     "# My satellite events: [[event]] tables, the same fields as the shipped catalogue.\n"
@@ -80,7 +79,10 @@ def add_event(
     )
     text = original + separator + render_event(event)
     ensure_unique(others, target, text, limit)  # the appended file as a whole, and its ids
-    write_text_atomically(target, text)
+    try:
+        write_text_atomically(target, text)
+    except OSError as err:
+        raise EventCatalogueError(f"{target}: cannot write the catalogue ({err})") from None
     return event
 
 
@@ -94,29 +96,3 @@ def ensure_unique(others: list[Path], target: Path, text: str, today: dt.date) -
                 f"{existing[event.id]}; ids must be unique across catalogues, pick another id"
             )
 
-
-def write_text_atomically(target: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: the old file stays whole on failure."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        mode = target.stat().st_mode & 0o777 if target.exists() else None
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent)
-    except OSError as err:
-        raise EventCatalogueError(f"{target}: cannot write the catalogue ({err})") from None
-    replaced = False
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-        replaced = True
-    finally:
-        if not replaced:
-            Path(temp_name).unlink(missing_ok=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from plotly.subplots import make_subplots
 from events.study import car_path
 from events.study_report import StudyResult, window_key
 from satellite.errors import UserInputError
+from satellite.files import write_text_atomically
 
 BAND_Z = 1.96
 
@@ -73,21 +72,7 @@ def write_html(result: StudyResult, target: Path) -> Path:
     """Write the figure as self-contained HTML (plotly.js inline: works offline), atomically."""
     html = study_figure(result).to_html(include_plotlyjs=True, full_html=True)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent)
+        write_text_atomically(target, html)
     except OSError as err:
         raise UserInputError(f"--html {target}: cannot write there ({err})") from None
-    replaced = False
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(html)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_name, 0o666 & ~umask)
-        os.replace(temp_name, target)
-        replaced = True
-    finally:
-        if not replaced:
-            Path(temp_name).unlink(missing_ok=True)
     return target

@@ -7,8 +7,6 @@ interrupted write leaves the previous file whole.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -18,6 +16,7 @@ import pandas as pd
 from market import PRICE_COLUMNS
 from market.validation import read_price_csv, validate_frame
 from satellite.errors import PriceDataError, UnknownTickerError
+from satellite.files import write_text_atomically
 
 BUNDLED_DIR = Path(__file__).parent / "data"
 Source = Literal["bundled", "user"]
@@ -78,23 +77,8 @@ class PriceStore:
             self.user_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise PriceDataError(f"{self.user_dir}: cannot create the data directory ({err})") from None
-        write_csv_atomically(frame, target)
+        write_text_atomically(target, frame_to_csv(frame))
         return target
-
-
-def write_csv_atomically(frame: pd.DataFrame, target: Path) -> None:
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
-    replaced = False
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(frame_to_csv(frame))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, target)
-        replaced = True
-    finally:
-        if not replaced:
-            Path(temp_name).unlink(missing_ok=True)
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
