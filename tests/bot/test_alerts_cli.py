@@ -19,25 +19,9 @@ from bot.alerting import AlertInputs, evaluate_sessions
 from bot.store import AlertStore
 from market.store import BUNDLED_DIR
 from market.validation import read_price_csv
+from tests.bot.conftest import POSITIONS
 from tests.bot.synthetic import SETTINGS, day, frame, position
 from tests.conftest import Invoke
-
-POSITIONS = """
-[[positions]]
-ticker = "NVDA"
-shares = 100
-entry_date = 2025-10-01
-
-[[positions]]
-ticker = "NBIS"
-shares = 100
-entry_date = 2025-10-01
-
-[[positions]]
-ticker = "CRWV"
-shares = 100
-entry_date = 2025-10-01
-"""
 
 
 @pytest.fixture
