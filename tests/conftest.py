@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from market.sources import YFinanceSource
 from satellite.cli import app
 from satellite.context import AppContext
+from satellite.errors import SourceUnavailableError
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
@@ -30,7 +32,13 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("SATELLITE_DATA_DIR", raising=False)
     monkeypatch.delenv("SATELLITE_TELEGRAM_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(YFinanceSource, "fetch", refuse_yahoo)
     return tmp_path
+
+
+def refuse_yahoo(self: YFinanceSource, ticker: str, *_: object) -> None:
+    """yfinance talks through curl_cffi, which pytest-socket cannot see: refuse it at the edge."""
+    raise SourceUnavailableError(f"{ticker}: Yahoo Finance is not reachable from the tests")
 
 
 @pytest.fixture
