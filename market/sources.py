@@ -8,6 +8,10 @@ source that returns such frames; yfinance itself is only imported when it is rea
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import pandas as pd
@@ -49,24 +53,61 @@ class YFinanceSource:
             del window["end"]
         else:
             window["start"] = start
-        try:
-            frame = yfinance.download(
-                ticker,
-                auto_adjust=True,
-                group_by="column",
-                multi_level_index=True,
-                actions=False,
-                progress=False,
-                threads=False,
-                timeout=self.timeout,
-                **window,
-            )
-        except Exception as err:  # yfinance raises many kinds; all mean "could not get data"
+        with quiet_yfinance() as complaints:
+            try:
+                frame = yfinance.download(
+                    ticker,
+                    auto_adjust=True,
+                    group_by="column",
+                    multi_level_index=True,
+                    actions=False,
+                    progress=False,
+                    threads=False,
+                    timeout=self.timeout,
+                    **window,
+                )
+            except Exception as err:  # yfinance raises many kinds; all mean "could not get data"
+                raise SourceUnavailableError(
+                    f"{ticker}: Yahoo Finance could not be reached ({type(err).__name__}); "
+                    "check the network and retry later; nothing changed"
+                ) from None
+        if frame is None or frame.empty:
+            reason = f" ({complaints[-1]})" if complaints else ""
             raise SourceUnavailableError(
-                f"{ticker}: Yahoo Finance could not be reached ({type(err).__name__}); "
-                "check the network and retry later; nothing changed"
-            ) from None
-        return frame if frame is not None else pd.DataFrame()
+                f"{ticker}: Yahoo Finance returned no data{reason}: offline, rate-limited or an "
+                "unknown ticker; nothing changed"
+            )
+        return frame
+
+
+@contextmanager
+def quiet_yfinance() -> Iterator[list[str]]:
+    """Keep yfinance's log lines and pandas warnings off the terminal; collect its errors.
+
+    yfinance reports a failed download (rate limit, DNS, unknown symbol) only as log records
+    and an empty frame: the short reasons are handed back so the one-line error can say why.
+    """
+    complaints: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR:
+                text = " ".join(record.getMessage().split())
+                reason = text.split("reason:")[-1].split(". See ")[0].strip(" :")
+                if reason and not reason.startswith("1 Failed download"):
+                    complaints.append(reason[:160])
+
+    logger = logging.getLogger("yfinance")
+    handler, propagate = Collect(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield complaints
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def normalise_download(raw: pd.DataFrame, ticker: str, source_name: str) -> pd.DataFrame:

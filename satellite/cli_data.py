@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from market.calendar import sessions_missing_after
@@ -75,7 +76,7 @@ def check(
         console.print(table)
         for row in rows:
             if row["error"]:
-                console.print(f"[red]{row['ticker']}[/red]: {row['error']}", soft_wrap=True)
+                console.print(f"[red]{row['ticker']}[/red]: {escape(row['error'])}", soft_wrap=True)
     if any(not row["valid"] for row in rows):
         raise typer.Exit(2)
 
@@ -90,7 +91,7 @@ def update(ctx: typer.Context, tickers: TickersArgument = None) -> None:
             report = update_ticker(context.store, context.price_source, ticker)
         except (TemporaryError, PriceDataError) as err:
             failures.append(err)
-            console.print(f"[red]{ticker}[/red]: {err}", soft_wrap=True)
+            console.print(f"[red]failed[/red] {escape(str(err))}", soft_wrap=True)
             continue
         console.print(report.describe(), soft_wrap=True)
     if failures:
