@@ -132,3 +132,20 @@ def test_cli_update_reports_and_exits_3_on_failure(invoke: Invoke, data_dir: Pat
     assert "NBIS: Fake Yahoo returned no data" in result.output
     assert "Traceback" not in result.output
     assert list(data_dir.iterdir()) == []
+
+
+def test_yfinance_complaints_become_the_reason_and_stay_off_the_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from market.sources import quiet_yfinance
+
+    with quiet_yfinance() as complaints:
+        logging.getLogger("yfinance").error(
+            "Failed to get ticker 'QQQ' reason: Too Many Requests. Rate limited. Try after a while."
+        )
+        logging.getLogger("yfinance").warning("Cookie/crumb fetch failed, continuing without crumb")
+    assert complaints == ["Too Many Requests. Rate limited. Try after a while."]
+    captured = capsys.readouterr()
+    assert "Cookie" not in captured.err and "Rate limited" not in captured.err
