@@ -12,6 +12,7 @@ from pytest_socket import SocketConnectBlockedError
 from tests.conftest import Invoke
 
 
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
 def test_a_connection_off_the_machine_is_refused_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(SocketConnectBlockedError):
