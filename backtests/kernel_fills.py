@@ -14,7 +14,7 @@ from numba import njit
 from strategies.stops import CAP, ENTRY, SIGNAL
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _buy_nb(
     t, j, px, weight, shares, open_row, listed, cash, cap, total_cap, satellite,
     k_buy, slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
@@ -58,7 +58,7 @@ def _opened_nb(
         last_group[j] = group
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _trim_nb(
     t, price, listed, shares, cash, cap, total_cap, satellite, k_sell, slippage, fees,
     f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
@@ -69,43 +69,42 @@ def _trim_nb(
     the fees of every trim; a pass can push another position over, so passes repeat.
     """
     m = shares.shape[0]
-    for _ in range(10):
+    for _ in range(10):  # no array is allocated: this runs at every bar of every rule
         value = cash
         for j in range(m):
             if shares[j] > 0.0 and listed[j]:
                 value += shares[j] * price[j]
-        target = np.full(m, -1.0)
         over = 0
         over_value = 0.0
+        c = 0.0
         for j in range(m):
             if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
                 over += 1
                 over_value += shares[j] * price[j]
+                c = cap[j]
+        after = 0.0
+        kept = 0.0
+        sat_value = 0.0
         if over > 0:
-            c = 0.0
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                    c = cap[j]
             kept = over * c * (value - k_sell * over_value) / (1.0 - over * c * k_sell)
             after = value - k_sell * (over_value - kept)
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                    target[j] = cap[j] * after
         else:
-            sat_value = 0.0
             for j in range(m):
                 if shares[j] > 0.0 and listed[j] and satellite[j]:
                     sat_value += shares[j] * price[j]
             if sat_value <= total_cap * value * (1 + 1e-12):
                 break
             kept = total_cap * (value - k_sell * sat_value) / (1.0 - total_cap * k_sell)
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and satellite[j]:
-                    target[j] = shares[j] * price[j] * kept / sat_value
-        for j in range(m):
-            if target[j] < 0.0:
+        for j in range(m):  # each target from the state before any trim of this pass
+            target = -1.0
+            if over > 0:
+                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
+                    target = cap[j] * after
+            elif shares[j] > 0.0 and listed[j] and satellite[j]:
+                target = shares[j] * price[j] * kept / sat_value
+            if target < 0.0:
                 continue
-            sold = shares[j] - target[j] / price[j]
+            sold = shares[j] - target / price[j]
             if sold <= 0.0:
                 continue
             fill = price[j] * (1.0 - slippage)
@@ -118,11 +117,26 @@ def _trim_nb(
     return nf, cash
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rebalance_nb(
     t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage, fees,
     f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
     t_col, t_entry_idx, t_entry_px, t_shares, nt, opened,
+):
+    """_rebalance_into_nb with a new sold_out array, returned as the fourth value."""
+    sold_out = np.zeros(shares.shape[0], np.bool_)
+    nf, nt, cash = _rebalance_into_nb(
+        t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage,
+        fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
+        t_col, t_entry_idx, t_entry_px, t_shares, nt, opened, sold_out)
+    return nf, nt, cash, sold_out
+
+
+@njit(cache=True, inline="always")
+def _rebalance_into_nb(
+    t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage, fees,
+    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
+    t_col, t_entry_idx, t_entry_px, t_shares, nt, opened, sold_out,
 ):
     """Trade each listed column with a target (NaN: no order) to target x value at the open.
 
@@ -131,14 +145,16 @@ def _rebalance_nb(
     (with slippage and fees) is cut to what it can. A column stopped out at this open, and a
     satellite while the breaker is tripped, is not bought. opened[j] becomes the trade index
     when column j goes from no shares to some (the caller starts that trade; -1 otherwise).
-    Returns nf, nt, cash and sold_out (the columns a target of zero closed).
+    sold_out[j] becomes True where a target of zero closed column j (False elsewhere).
+    Returns nf, nt and cash. Allocates nothing (the sweep's kernel runs without NRT).
     """
     m = shares.shape[0]
     value = cash
     for j in range(m):
         if shares[j] > 0.0 and listed[j]:
             value += shares[j] * open_row[j]
-    sold_out = np.zeros(m, np.bool_)
+    for j in range(m):
+        sold_out[j] = False
     for j in range(m):
         if not listed[j] or math.isnan(target_row[j]) or shares[j] <= 0.0:
             continue
@@ -174,4 +190,4 @@ def _rebalance_nb(
             t_col[nt], t_entry_idx[nt], t_entry_px[nt], t_shares[nt] = j, t, fill, bought
             nt += 1
         shares[j] += bought
-    return nf, nt, cash, sold_out
+    return nf, nt, cash

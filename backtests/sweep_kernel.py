@@ -25,7 +25,7 @@ from vectorbt.utils.math_ import is_close_nb, is_close_or_less_nb, is_less_nb
 
 from backtests.engine import KernelInputs
 from backtests.kernel import stop_level_nb
-from backtests.kernel_fills import _buy_nb, _rebalance_nb, _trim_nb
+from backtests.kernel_fills import _buy_nb, _rebalance_into_nb, _trim_nb
 from strategies.stops import BREAKER, SIGNAL, TAKE_PROFIT, TIME
 
 METRICS = ("total_return", "cagr", "max_drawdown", "sharpe", "sortino", "calmar", "trades",
@@ -37,6 +37,8 @@ STATE_ROWS = 12
 CASH, PEAK, TRIPPED, TRIP_BAR, CUT, PREV, COUNT, SUM_R, MEAN, M2, DOWN2, CUMPROD, PEAK_CUM, \
     MIN_DD, FILLS, WIN, LOSS, NTRADES = range(18)
 SCALARS = 18
+WITHOUT_NRT: dict[str, Any] = {"_nrt": False}
+"""numba's flag (as in numba.cpython.unicode): no reference counting, no allocation."""
 
 
 class Costs(NamedTuple):
@@ -61,7 +63,7 @@ def initial_state(m: int, init_cash: float) -> tuple[np.ndarray, np.ndarray]:
     return state, scalars
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fold_fills_nb(n_fills, f_col, f_size, f_price, f_fees, f_side, st, sc):
     """vectorbt's exit trades (get_exit_trades_nb), streamed: wins and losses of each exit."""
     for k in range(n_fills):
@@ -92,7 +94,7 @@ def _fold_fills_nb(n_fills, f_col, f_size, f_price, f_fees, f_side, st, sc):
             st[E_FEES, j] *= fraction
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _count_trade_nb(pnl, sc):
     sc[NTRADES] += 1.0
     if pnl > 0:
@@ -101,7 +103,7 @@ def _count_trade_nb(pnl, sc):
         sc[LOSS] += pnl
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _close_step_nb(value, sc):
     """One session's return into the running sums (vectorbt: returns vs the previous value)."""
     r = (value - sc[PREV]) / sc[PREV]
@@ -120,24 +122,31 @@ def _close_step_nb(value, sc):
 
 
 @njit(cache=True)
+def scratch_nb(m):
+    """span_nb's buffers for m columns: integers, floats (rows of a bar's fills) and flags."""
+    buf = 16 * m + 16
+    return np.zeros((7, buf), np.int64), np.zeros((5, buf)), np.zeros((3, m), np.bool_)
+
+
+@njit(cache=True, **WITHOUT_NRT)
 def span_nb(
     t0, t1, open_, high, low, close, atr, enter, size, limit, group, leave, target, has_target,
     cap, total_cap, satellite, init_weight, lag_pct, core_col, init_cash, fees, slippage,
-    rule, st, sc,
+    rule, st, sc, ib, fb, bb,
 ):
-    """Bars t0..t1-1 of backtests/kernel.py simulate_nb for one rule, updating st and sc."""
+    """Bars t0..t1-1 of backtests/kernel.py simulate_nb for one rule, updating st and sc.
+
+    Compiled without NRT (numba's reference counting: an atomic operation on every array
+    passed or sliced, once about half of the time here): nothing is allocated, the buffers
+    (ib, fb, bb) come from scratch_nb, and every helper is inlined."""
     fixed_pct, trail_pct, trail_close, atr_mult = rule[0], rule[1], rule[2] > 0.5, rule[3]
     time_sessions, tp_pct, breaker_dd, rearm_recovery = rule[4], rule[5], rule[6], rule[7]
     rearm_sessions = int(rule[8])
     m = close.shape[1]
-    buf = 16 * m + 16
-    f_idx, f_col = np.zeros(buf, np.int64), np.zeros(buf, np.int64)
-    f_side, f_reason = np.zeros(buf, np.int64), np.zeros(buf, np.int64)
-    f_size, f_price, f_fees = np.zeros(buf), np.zeros(buf), np.zeros(buf)
-    t_col, t_entry_idx = np.zeros(buf, np.int64), np.zeros(buf, np.int64)
-    t_entry_px, t_shares = np.zeros(buf), np.zeros(buf)
-    listed, exited = np.zeros(m, np.bool_), np.zeros(m, np.bool_)
-    opened = np.full(m, -1, np.int64)
+    f_idx, f_col, f_side, f_reason, t_col, t_entry_idx, opened = (
+        ib[0], ib[1], ib[2], ib[3], ib[4], ib[5], ib[6])
+    f_size, f_price, f_fees, t_entry_px, t_shares = fb[0], fb[1], fb[2], fb[3], fb[4]
+    listed, exited, sold_out = bb[0], bb[1], bb[2]
     shares = st[SHARES]
     k_buy = (1.0 + slippage) * (1.0 + fees) - 1.0
     k_sell = 1.0 - (1.0 - slippage) * (1.0 - fees)
@@ -176,10 +185,10 @@ def span_nb(
         tripped = sc[TRIPPED] > 0.5
         if has_target[t]:
             opened[:] = -1
-            nf, _, cash, sold_out = _rebalance_nb(
+            nf, _, cash = _rebalance_into_nb(
                 t, target[t], open_[t], listed, exited, shares, cash, satellite, tripped,
                 slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-                t_col, t_entry_idx, t_entry_px, t_shares, 0, opened)
+                t_col, t_entry_idx, t_entry_px, t_shares, 0, opened, sold_out)
             for j in range(m):
                 if opened[j] >= 0:
                     _opened_nb(st, j, open_[t, j], -1, open_[t, core_col])
@@ -270,7 +279,7 @@ def span_nb(
     sc[CASH] = cash
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sell_all_nb(t, j, px, shares, cash, slippage, fees, f_idx, f_col, f_size, f_price, f_fees,
                  f_side, nf):
     fill = px * (1.0 - slippage)
@@ -282,7 +291,7 @@ def _sell_all_nb(t, j, px, shares, cash, slippage, fees, f_idx, f_col, f_size, f
     return nf + 1, cash
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _opened_nb(st, j, px, group, core_open):
     st[ENTRY, j], st[REF, j], st[HELD, j], st[LAG, j], st[CORE_REF, j] = px, px, 0.0, 0.0, core_open
     if group >= 0:
@@ -331,9 +340,10 @@ def rules_nb(
     for r in prange(rules.shape[0]):
         st = st0.copy()
         sc = sc0.copy()
+        ib, fb, bb = scratch_nb(st.shape[1])
         span_nb(t0, n, open_, high, low, close, atr, enter, size, limit, group, leave, target,
                 has_target, cap, total_cap, satellite, init_weight, lag_pct, core_col, init_cash,
-                fees, slippage, rules[r], st, sc)
+                fees, slippage, rules[r], st, sc, ib, fb, bb)
         metrics_nb(st, sc, last_close, init_cash, out[r])
     return out
 
@@ -359,7 +369,8 @@ def prefix_state(
     t0 = prefix_length(inputs) if share else 0
     if t0 > 0:
         kernel: Any = span_nb
-        kernel(0, t0, *market_args(inputs, atr), *costs, np.ascontiguousarray(rule), state, scalars)
+        kernel(0, t0, *market_args(inputs, atr), *costs, np.ascontiguousarray(rule), state, scalars,
+               *scratch_nb(inputs.open.shape[1]))
     return t0, state, scalars
 
 
