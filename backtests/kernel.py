@@ -64,6 +64,27 @@ def stop_level_nb(
     return level, reason
 
 
+@njit(cache=True, inline="always")
+def _exit_nb(
+    t, j, price, reason, level, shares, cash, slippage, fees, f_idx, f_col, f_size, f_price,
+    f_fees, f_side, f_reason, f_level, nf, trade_id, t_exit_idx, t_exit_px, t_reason, t_level,
+    last_level,
+):
+    """Sell all of column j at raw price (slippage and fees applied), record the fill and close
+    its trade with `reason` and the last protective level. Returns nf and cash."""
+    fill = price * (1.0 - slippage)
+    fee = shares[j] * fill * fees
+    cash += shares[j] * fill - fee
+    f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, shares[j], fill
+    f_fees[nf], f_side[nf], f_reason[nf], f_level[nf] = fee, 1, reason, level
+    tid = trade_id[j]
+    t_exit_idx[tid], t_exit_px[tid], t_reason[tid] = t, fill, reason
+    t_level[tid] = last_level[j]
+    shares[j] = 0.0
+    trade_id[j] = -1
+    return nf + 1, cash
+
+
 @njit(cache=True)
 def simulate_nb(
     open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, atr: np.ndarray,
@@ -159,17 +180,9 @@ def simulate_nb(
                 continue
             if reason in (BREAKER, TIME, SIGNAL):
                 level = np.nan
-            fill = px * (1.0 - slippage)
-            fee = shares[j] * fill * fees
-            cash += shares[j] * fill - fee
-            f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, shares[j], fill
-            f_fees[nf], f_side[nf], f_reason[nf], f_level[nf] = fee, 1, reason, level
-            nf += 1
-            tid = trade_id[j]
-            t_exit_idx[tid], t_exit_px[tid], t_reason[tid] = t, fill, reason
-            t_level[tid] = last_level[j]
-            shares[j] = 0.0
-            trade_id[j] = -1
+            nf, cash = _exit_nb(t, j, px, reason, level, shares, cash, slippage, fees, f_idx,
+                                f_col, f_size, f_price, f_fees, f_side, f_reason, f_level, nf,
+                                trade_id, t_exit_idx, t_exit_px, t_reason, t_level, last_level)
             exited[j] = True
         cut_pending = False
         # ---- target rebalances (core_satellite), then entries at the open -------------------
@@ -246,17 +259,9 @@ def simulate_nb(
                 price, reason = max(level, open_[t, j]), TAKE_PROFIT
             if reason < 0:
                 continue
-            fill = price * (1.0 - slippage)
-            fee = shares[j] * fill * fees
-            cash += shares[j] * fill - fee
-            f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, shares[j], fill
-            f_fees[nf], f_side[nf], f_reason[nf], f_level[nf] = fee, 1, reason, level
-            nf += 1
-            tid = trade_id[j]
-            t_exit_idx[tid], t_exit_px[tid], t_reason[tid] = t, fill, reason
-            t_level[tid] = last_level[j]
-            shares[j] = 0.0
-            trade_id[j] = -1
+            nf, cash = _exit_nb(t, j, price, reason, level, shares, cash, slippage, fees, f_idx,
+                                f_col, f_size, f_price, f_fees, f_side, f_reason, f_level, nf,
+                                trade_id, t_exit_idx, t_exit_px, t_reason, t_level, last_level)
             exited[j] = True
         for j in range(m):
             if (not listed[j] or exited[j] or shares[j] > 0.0 or not enter[t, j]
