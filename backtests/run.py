@@ -19,7 +19,7 @@ from backtests.engine import (
 from backtests.report import Stats, portfolio_stats
 from events.align import AlignedEvent, align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
-from market.panel import PricePanel, build_panel
+from market.panel import PricePanel, build_panel, resolve_span
 from market.store import PriceStore
 from satellite.config import SatelliteConfig
 from satellite.errors import StrategyError, UserInputError
@@ -94,10 +94,8 @@ def run_backtest(
     portfolio = settings.portfolio
     strategy = strategy or build_strategy(strategy_name, settings, overrides)
     frames = store.load_frames(portfolio.tickers)
-    start = start if start is not None else max(frame.index[0] for frame in frames.values())
-    end = end if end is not None else min(frame.index[-1] for frame in frames.values())
-    if start > end:
-        raise UserInputError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
+    span = resolve_span(frames, start, end)
+    start, end = span.start, span.end
     core_first = frames[portfolio.core].index[0]
     if start < core_first:
         raise UserInputError(

@@ -32,7 +32,7 @@ from backtests.tune_exec import Executor, LocalExecutor, Task, chunk_size, chunk
 from backtests.tune_grid import GridParam, combinations, overrides
 from events.align import align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
-from market.panel import build_panel
+from market.panel import build_panel, resolve_span
 from market.store import PriceStore
 from satellite.config import SatelliteConfig
 from satellite.errors import UserInputError
@@ -186,11 +186,8 @@ class Sweeper:
 
     def sessions(self) -> pd.DatetimeIndex:
         frames = self.frames
-        start = self.request.start or max(frame.index[0] for frame in frames.values())
-        end = self.request.end or min(frame.index[-1] for frame in frames.values())
-        if start > end:
-            raise UserInputError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")
-        return build_panel(frames, start, end).sessions
+        span = resolve_span(frames, self.request.start, self.request.end)
+        return build_panel(frames, span.start, span.end).sessions
 
     def tasks(self, span: Span) -> list[tuple[np.ndarray, Task]]:
         """(rule rows, run_rules arguments) of every chunk of the span."""

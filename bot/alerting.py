@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from bot.alert import Alert
+from bot.model import ResolvedPosition, RuleSettings
 from bot.positions import resolve_positions
-from bot.rules import ResolvedPosition, RuleSettings, alert_timeline, stop_path
+from bot.rules import alert_timeline, stop_path
 from bot.store import AlertStore
+from bot.workspace import Workspace
 from events.align import AlignedEvent
 from events.service import load_aligned
 from market.calendar import is_session, last_completed_session, sessions_between
-from satellite.context import AppContext
 from satellite.errors import UserInputError
 
 
@@ -38,7 +39,7 @@ class AlertInputs:
         return sorted(tickers | set(self.settings.watch))
 
 
-def build_inputs(context: AppContext) -> AlertInputs:
+def build_inputs(context: Workspace) -> AlertInputs:
     settings = context.config.settings
     aligned, frames = load_aligned(context.config, context.store)
     tickers = {p.ticker for p in settings.positions} | set(settings.portfolio.tickers)
@@ -56,7 +57,7 @@ def build_inputs(context: AppContext) -> AlertInputs:
     return AlertInputs(frames, resolve_positions(settings, frames), events, rules)
 
 
-def database_path(context: AppContext) -> Path:
+def database_path(context: Workspace) -> Path:
     configured = context.config.settings.alerts.database
     return context.config.resolve(configured) if configured else context.data_dir / "satellite.db"
 
@@ -125,7 +126,7 @@ def pending_sessions(store: AlertStore, target: pd.Timestamp) -> list[pd.Timesta
     return list(sessions_between(start, target))
 
 
-def check(context: AppContext, day: pd.Timestamp | None = None) -> list[Alert]:
+def check(context: Workspace, day: pd.Timestamp | None = None) -> list[Alert]:
     target = check_session(day)
     inputs = build_inputs(context)
     store = AlertStore(database_path(context))
@@ -135,7 +136,7 @@ def check(context: AppContext, day: pd.Timestamp | None = None) -> list[Alert]:
         store.close()
 
 
-def replay(context: AppContext, start: pd.Timestamp, end: pd.Timestamp) -> list[Alert]:
+def replay(context: Workspace, start: pd.Timestamp, end: pd.Timestamp) -> list[Alert]:
     """Every alert the rules would have sent from start to end, on a fresh temporary ledger."""
     if start > end:
         raise UserInputError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}")

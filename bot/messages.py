@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bot.model import ResolvedPosition, RuleSettings
 from events.align import AlignedEvent
-
-if TYPE_CHECKING:
-    from bot.rules import ResolvedPosition, RuleSettings
 
 
 @dataclass(frozen=True)

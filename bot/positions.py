@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bot.rules import ResolvedPosition
+from bot.model import ResolvedPosition
 from market.calendar import is_session
 from satellite.config import SatelliteConfig
 from satellite.config_positions import PositionConfig

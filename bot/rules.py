@@ -17,31 +17,8 @@ import pandas as pd
 
 from bot import messages
 from bot.alert import Alert
+from bot.model import ResolvedPosition, RuleSettings
 from events.align import AlignedEvent
-
-
-@dataclass(frozen=True)
-class ResolvedPosition:
-    """A position with its entry session, entry price and effective stop parameters."""
-
-    ticker: str
-    shares: float
-    entry: pd.Timestamp
-    entry_price: float
-    trailing_pct: float | None = None
-    fixed_pct: float | None = None
-    atr_mult: float | None = None
-    atr_window: int = 14
-
-
-@dataclass(frozen=True)
-class RuleSettings:
-    drawdown_levels: tuple[float, ...] = (0.10, 0.20, 0.30)
-    near_stop_pct: float = 0.03
-    pullback_tol: float = 0.05
-    pullback_sessions: int = 20
-    satellites: tuple[str, ...] = ("NBIS", "CRWV")
-    watch: tuple[str, ...] = ()  # further tickers checked for stale data (the portfolio's)
 
 
 @dataclass(frozen=True)

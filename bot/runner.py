@@ -31,9 +31,9 @@ from bot.schedule import CHECKS, DAILY_JOB, add_jobs, build_scheduler
 from bot.services import BotServices
 from bot.store import AlertStore
 from bot.telegram import POLL_TIMEOUT, bot_commands, build_application
+from bot.workspace import Workspace
 from market.calendar import last_completed_session
 from market.update import update_ticker
-from satellite.context import AppContext
 from satellite.errors import SatelliteError, TemporaryError, UserInputError
 
 log = logging.getLogger("satellite.bot")
@@ -81,7 +81,7 @@ class CheckReport:
 class BotRuntime:
     """Checks and deliveries of one bot over one alert database."""
 
-    def __init__(self, context: AppContext, bot: Bot, database: Path, offline: bool = False,
+    def __init__(self, context: Workspace, bot: Bot, database: Path, offline: bool = False,
                  policy: RetryPolicy | None = None) -> None:
         telegram = context.config.settings.telegram
         self.context = context
@@ -188,7 +188,7 @@ class BotRuntime:
                 await asyncio.wait_for(self.wake.wait(), delay)
 
 
-async def run_bot(context: AppContext, token: str, every: float | None = None, offline: bool = False,
+async def run_bot(context: Workspace, token: str, every: float | None = None, offline: bool = False,
                   ready: Callable[[], None] | None = None) -> None:
     """Run until SIGTERM/SIGINT: start-up catch-up, polling, the schedule, background delivery."""
     telegram = context.config.settings.telegram

@@ -18,18 +18,18 @@ from bot.alerting import AlertInputs, build_inputs
 from bot.outbox import Outbox
 from bot.rules import portfolio_value_index, stop_path
 from bot.store import AlertStore
-from satellite.context import AppContext
+from bot.workspace import Workspace
 from satellite.errors import UserInputError
-from satellite.options import parse_ticker
+from satellite.tickers import parse_ticker
 
 CHART_SESSIONS = 120
 MAX_LIST = 50
 
 
 class BotServices:
-    """The bot's answers over one AppContext and one alert database."""
+    """The bot's answers over one Workspace and one alert database."""
 
-    def __init__(self, context: AppContext, database: Path) -> None:
+    def __init__(self, context: Workspace, database: Path) -> None:
         self.context = context
         self.database = database
 

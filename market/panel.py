@@ -39,6 +39,42 @@ class PricePanel:
         return (self.open, self.high, self.low, self.close, self.volume)
 
 
+@dataclass(frozen=True)
+class Span:
+    """The sessions a run covers, resolved from --start/--end and the stored prices."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def resolve_span(
+    frames: dict[str, pd.DataFrame], start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> Span:
+    """Default start: the first session every ticker has; default end: the last they all have.
+
+    One definition for backtest, tune and check-bias, with messages that say which bound the
+    data sets when the user gave only one date.
+    """
+    shared_first = max(frame.index[0] for frame in frames.values())
+    shared_last = min(frame.index[-1] for frame in frames.values())
+    first = start if start is not None else shared_first
+    last = end if end is not None else shared_last
+    if first <= last:
+        return Span(first, last)
+    tickers = ", ".join(frames)
+    if end is None:
+        raise UserInputError(
+            f"--start {first:%Y-%m-%d} is after the last session the prices of {tickers} share "
+            f"({shared_last:%Y-%m-%d}); start earlier, or `satellite data update` for newer prices"
+        )
+    if start is None:
+        raise UserInputError(
+            f"--end {last:%Y-%m-%d} is before the first session the prices of {tickers} share "
+            f"({shared_first:%Y-%m-%d}); end later, or give an earlier --start"
+        )
+    raise UserInputError(f"--start {first:%Y-%m-%d} is after --end {last:%Y-%m-%d}")
+
+
 def build_panel(
     frames: dict[str, pd.DataFrame],
     start: pd.Timestamp | None = None,

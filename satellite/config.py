@@ -18,11 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from satellite.config_positions import PositionConfig, PositionsFile
 from satellite.errors import ConfigError
+from satellite.tickers import TICKER_PATTERN
 
 CONFIG_ENV = "SATELLITE_CONFIG"
-DATA_DIR_ENV = "SATELLITE_DATA_DIR"
 DEFAULT_CONFIG = Path("config.toml")
-TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9.\-^=]{0,14}$")
 FORBIDDEN_SECRET_KEYS = {"token", "bot_token", "telegram_token", "api_key"}
 
 
@@ -109,7 +108,11 @@ class PortfolioConfig(StrictModel):
 class DataConfig(StrictModel):
     dir: Path | None = Field(
         None,
-        description="user price directory (updated/imported prices); env SATELLITE_DATA_DIR wins",
+        description="user data directory (prices, results, strategies, alert database); "
+        "env SATELLITE_DATA_DIR wins",
+    )
+    strategies: Path | None = Field(
+        None, description="folder of your own strategy files (default: strategies/ in the data directory)",
     )
 
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from market.sources import YFinanceSource
-from satellite.cli import app
-from satellite.context import AppContext
+from satellite.cli.app import app
+from satellite.cli.context import AppContext
 from satellite.errors import SourceUnavailableError
 
 TESTS = Path(__file__).parent

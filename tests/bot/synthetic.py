@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from bot.rules import ResolvedPosition, RuleSettings
+from bot.model import ResolvedPosition, RuleSettings
 from events.align import AlignedEvent
 from events.catalogue import Event
 from market.calendar import sessions_between

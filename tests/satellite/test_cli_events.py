@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from satellite.context import AppContext
+from satellite.cli.context import AppContext
 from tests.conftest import Invoke
 
 GOOD = """# my own events

@@ -11,9 +11,9 @@ from rich.table import Table
 from backtests.report import Stats
 from backtests.run import BacktestResult, run_backtest
 from events.catalogue import Event
-from satellite.context import AppContext
-from satellite.options import parse_date
-from satellite.output import console, percent, print_json, ratio
+from satellite.cli.context import AppContext
+from satellite.cli.options import parse_date
+from satellite.cli.output import console, percent, print_json, ratio
 from strategies.registry import describe, discover, parse_overrides
 
 STAT_ROWS: list[tuple[str, str]] = [

@@ -12,8 +12,8 @@ import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
-from satellite import cli_alerts, cli_backtest, cli_bias, cli_bot, cli_config, cli_data, cli_events, cli_tune
-from satellite.context import AppContext
+from satellite.cli import alerts, backtest, bias, bot, config, data, events, tune
+from satellite.cli.context import AppContext
 from satellite.errors import SatelliteError
 
 
@@ -74,14 +74,14 @@ def main_options(
     ctx.obj = context
 
 
-app.add_typer(cli_data.app, name="data")
-app.add_typer(cli_config.app, name="config")
-app.add_typer(cli_events.app, name="events")
-app.add_typer(cli_alerts.app, name="alerts")
-app.add_typer(cli_bot.app, name="bot")
-cli_backtest.register(app)
-cli_bias.register(app)
-cli_tune.register(app)
+app.add_typer(data.app, name="data")
+app.add_typer(config.app, name="config")
+app.add_typer(events.app, name="events")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(bot.app, name="bot")
+backtest.register(app)
+bias.register(app)
+tune.register(app)
 
 
 def main() -> None:

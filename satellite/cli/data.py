@@ -12,10 +12,10 @@ from rich.table import Table
 from market.calendar import sessions_missing_after
 from market.update import update_ticker
 from market.validation import read_price_csv
-from satellite.context import AppContext
+from satellite.cli.context import AppContext
 from satellite.errors import PriceDataError, SatelliteError, TemporaryError, UserInputError
-from satellite.options import parse_ticker
-from satellite.output import console, print_json
+from satellite.tickers import parse_ticker
+from satellite.cli.output import console, print_json
 
 app = typer.Typer(help="Check, update and import price data.", no_args_is_help=True)
 

@@ -8,8 +8,8 @@ import typer
 from rich.pretty import Pretty
 
 from satellite.config import dump_config
-from satellite.context import AppContext
-from satellite.output import console, print_json
+from satellite.cli.context import AppContext
+from satellite.cli.output import console, print_json
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 

@@ -20,10 +20,10 @@ from events.study import Aggregate, StudySettings
 from events.study_report import StudyResult, parse_window, run_study, window_key
 from events.study_report import as_json as study_json
 from events.views import list_row, show_payload, validation_notes
-from satellite.context import AppContext
+from satellite.cli.context import AppContext
 from satellite.errors import UserInputError
-from satellite.options import parse_ticker
-from satellite.output import console, percent, print_json
+from satellite.tickers import parse_ticker
+from satellite.cli.output import console, percent, print_json
 
 app = typer.Typer(help="The event catalogue: list, show, validate, add; the event study.",
                   no_args_is_help=True)

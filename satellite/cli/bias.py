@@ -8,10 +8,10 @@ import typer
 
 from backtests.bias import check_bias
 from backtests.run import run_backtest
-from satellite.cli_backtest import SetOption, load_events
-from satellite.context import AppContext
-from satellite.options import parse_date
-from satellite.output import console, print_json
+from satellite.cli.backtest import SetOption, load_events
+from satellite.cli.context import AppContext
+from satellite.cli.options import parse_date
+from satellite.cli.output import console, print_json
 from strategies.registry import build_strategy, parse_overrides
 
 

@@ -14,9 +14,9 @@ import typer
 from bot.alerting import database_path
 from bot.outbox import Outbox, redact
 from bot.store import AlertStore
-from satellite.context import AppContext
+from satellite.cli.context import AppContext
 from satellite.errors import ConfigError, SatelliteError, TemporaryError, UserInputError
-from satellite.output import console, print_json
+from satellite.cli.output import console, print_json
 
 app = typer.Typer(help="Run the Telegram bot, send a test message, show delivery status.",
                   no_args_is_help=True)

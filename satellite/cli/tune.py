@@ -13,11 +13,11 @@ from rich.table import Table
 
 from backtests.tune_exec import open_executor
 from backtests.tune_grid import parse_grid
-from satellite.cli_backtest import load_events
-from satellite.context import AppContext
+from satellite.cli.backtest import load_events
+from satellite.cli.context import AppContext
 from satellite.errors import UserInputError
-from satellite.options import parse_date
-from satellite.output import console, percent, print_json, ratio
+from satellite.cli.options import parse_date
+from satellite.cli.output import console, percent, print_json, ratio
 from strategies.registry import available
 
 if TYPE_CHECKING:  # the sweep kernel imports vectorbt (seconds): only `tune` pays for it

@@ -6,16 +6,32 @@ import json
 import math
 import os
 import sys
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Piped output (a file, a pager, a test) gets a wide table rather than rich's 80 columns.
 PIPED_WIDTH = 160
-console = Console(
-    highlight=False,
-    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH,
-)
+
+
+@cache
+def _console() -> Console:
+    from rich.console import Console  # rich loads on the first printed table, not for --help
+
+    return Console(
+        highlight=False,
+        width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH,
+    )
+
+
+class _LazyConsole:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_console(), name)
+
+
+console = cast("Console", _LazyConsole())
 
 
 def print_json(payload: Any) -> None:

@@ -10,10 +10,10 @@ from rich.table import Table
 from bot.alert import Alert
 from bot.alerting import check, database_path, replay
 from bot.store import AlertStore
-from satellite.context import AppContext
+from satellite.cli.context import AppContext
 from satellite.errors import UserInputError
-from satellite.options import parse_date
-from satellite.output import console, print_json
+from satellite.cli.options import parse_date
+from satellite.cli.output import console, print_json
 
 app = typer.Typer(help="Evaluate, replay and list alerts.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
