@@ -40,7 +40,6 @@ from strategies.base import Strategy
 from strategies.registry import available, build_strategy
 
 MINIMISED = frozenset({"max_drawdown"})
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 if TYPE_CHECKING:
     import vectorbt as vbt
@@ -230,15 +229,17 @@ def run_tune(
     events: list[Event] | None = None,
     progress: Callable[[int], Callable[[], None]] | None = None,
     results_dir: Path | None = None,
+    strategies: dict[str, type[Strategy]] | None = None,
 ) -> TuneResult:
     """Sweep every rule on every span; rank in-sample; keep out-of-sample beside it.
 
     progress(total_chunks) returns the callback called after each chunk; results_dir: where
-    the CSV of every rule goes (None: not written; the CLI passes RESULTS_DIR)."""
+    the CSV of every rule goes (None: not written; the CLI passes the user data directory's
+    results folder); strategies: the registry to build from (default: the built-ins)."""
     if request.metric not in METRICS or request.metric == "trades":
         raise UserInputError(f"--metric {request.metric!r}: one of "
                              f"{', '.join(m for m in METRICS if m != 'trades')}")
-    sweeper = Sweeper(settings, store, request, events)
+    sweeper = Sweeper(settings, store, request, events, strategies)
     folds = make_folds(sweeper.sessions(), request.split, request.walk_forward)
     spans = [fold.in_sample for fold in folds] + [f.out_of_sample for f in folds if f.out_of_sample]
     plans = [sweeper.tasks(span) for span in spans]

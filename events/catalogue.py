@@ -15,21 +15,16 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import pandas as pd
 
-from satellite.config import TICKER_PATTERN
+from events.vocabulary import KINDS, TIMINGS, Kind, Timing
 from satellite.errors import EventCatalogueError
+from satellite.tickers import TICKER_PATTERN
 
 SHIPPED_CATALOGUE = Path(__file__).parent / "catalogue.toml"
 
-Timing = Literal["pre_market", "intraday", "after_close", "unknown"]
-Kind = Literal[
-    "contract", "financing", "listing", "earnings", "acquisition", "lockup", "sector", "investment"
-]
-TIMINGS: tuple[str, ...] = get_args(Timing)
-KINDS: tuple[str, ...] = get_args(Kind)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 REQUIRED_FIELDS = ("id", "announced", "timing", "tickers", "kind")
 OPTIONAL_FIELDS = ("counterparty", "value_usd", "value_usd_max", "summary", "sources")

@@ -80,6 +80,16 @@ class PriceStore:
         write_text_atomically(target, frame_to_csv(frame))
         return target
 
+    def remove(self, ticker: str) -> Path:
+        """Delete the user's file for ticker (the bundled file, if any, is used again)."""
+        target = self.user_dir / f"{ticker}.csv"
+        if not target.is_file():
+            raise UnknownTickerError(
+                f"{ticker}: no imported or updated prices in {self.user_dir} to remove"
+            )
+        target.unlink()
+        return target
+
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
     """CSV text in the bundled layout: Date as YYYY-MM-DD, full float precision, integer volume."""

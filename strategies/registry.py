@@ -38,25 +38,34 @@ class Discovery:
     load_errors: list[str] = field(default_factory=list)
 
 
-def discover(directory: Path = PACKAGE_DIR) -> Discovery:
-    """Strategies defined in the .py files of `directory`; import failures are collected."""
+def discover(user_dir: Path | None = None) -> Discovery:
+    """The built-in strategies, then those defined in user_dir's .py files (when it exists).
+
+    Import failures of user files are collected in load_errors, not raised.
+    """
     found = Discovery()
+    _collect(PACKAGE_DIR, found)
+    if user_dir is not None and user_dir.is_dir():
+        _collect(user_dir, found)
+    return found
+
+
+def _collect(directory: Path, found: Discovery) -> None:
     for path in sorted(directory.glob("*.py")):
         if path.stem in NOT_STRATEGIES or path.stem.startswith("_"):
             continue
         try:
             module = _import(path, directory)
         except Exception as err:  # a user's file may fail in any way: report it, go on
-            found.load_errors.append(f"{path.name}: {type(err).__name__}: {err}")
+            found.load_errors.append(f"{path}: {type(err).__name__}: {err}")
             continue
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (issubclass(cls, Strategy) and cls is not Strategy
                     and cls.__module__ == module.__name__ and "name" in cls.__dict__):
                 if cls.name in found.strategies:
-                    found.load_errors.append(f"{path.name}: strategy {cls.name!r} defined twice")
+                    found.load_errors.append(f"{path}: strategy {cls.name!r} defined twice")
                     continue
                 found.strategies[cls.name] = cls
-    return found
 
 
 def _import(path: Path, directory: Path) -> ModuleType:
@@ -72,8 +81,8 @@ def _import(path: Path, directory: Path) -> ModuleType:
     return module
 
 
-def available() -> dict[str, type[Strategy]]:
-    return discover().strategies
+def available(user_dir: Path | None = None) -> dict[str, type[Strategy]]:
+    return discover(user_dir).strategies
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from bot.alert import Alert
-from bot.alerting import check, database_path, replay
-from bot.store import AlertStore
 from satellite.cli.context import AppContext
-from satellite.errors import UserInputError
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, print_json
+from satellite.errors import UserInputError
+
+if TYPE_CHECKING:  # the alert engine loads when a command runs, not for --help
+    from bot.alert import Alert
 
 app = typer.Typer(help="Evaluate, replay and list alerts.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def print_alerts(alerts: list[Alert], title: str) -> None:
+    from rich.table import Table
+
     if not alerts:
         console.print(f"{title}: no new alert")
         return
@@ -38,6 +39,7 @@ def check_command(
     as_json: JsonOption = False,
 ) -> None:
     """Evaluate the last completed session (or --date), record new alerts, print them."""
+    from bot.alerting import check
     context: AppContext = ctx.obj
     alerts = check(context, parse_date(date, "--date"))
     if as_json:
@@ -54,6 +56,7 @@ def replay_command(
     as_json: JsonOption = False,
 ) -> None:
     """Every alert the rules would have sent between --start and --end, in order."""
+    from bot.alerting import replay
     context: AppContext = ctx.obj
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     if first is None or last is None:
@@ -73,6 +76,10 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """The alert ledger with each alert's delivery status."""
+    from rich.table import Table
+
+    from bot.alerting import database_path
+    from bot.store import AlertStore
     context: AppContext = ctx.obj
     store = AlertStore(database_path(context))
     try:

@@ -51,6 +51,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: keeps "[env ...]" in the text and starts without rich
 )
 
 
@@ -63,7 +64,9 @@ def main_options(
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="user price directory [env SATELLITE_DATA_DIR]"),
+        typer.Option("--data-dir", help="user data directory: prices, results, strategies, alert "
+                     "database [env SATELLITE_DATA_DIR; then [data] dir; default "
+                     "~/.local/share/satellite]"),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="show tracebacks")] = False,
 ) -> None:

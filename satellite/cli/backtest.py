@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from backtests.report import Stats
-from backtests.run import BacktestResult, run_backtest
-from events.catalogue import Event
 from satellite.cli.context import AppContext
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, percent, print_json, ratio
-from strategies.registry import describe, discover, parse_overrides
+
+if TYPE_CHECKING:  # the core packages load when a command runs, not for --help
+    from backtests.report import Stats
+    from backtests.run import BacktestResult
+    from events.catalogue import Event
 
 STAT_ROWS: list[tuple[str, str]] = [
     ("total_return", "Total return"),
@@ -53,14 +53,19 @@ def backtest(
     png: Annotated[Path | None, typer.Option("--png", help="write a summary image")] = None,
 ) -> None:
     """Backtest a strategy (default core_satellite) and compare it with buy-and-hold of the core."""
+    from backtests.run import run_backtest
+    from strategies.registry import available, build_strategy, parse_overrides
+
     context: AppContext = ctx.obj
     if list_strategies:
-        print_strategies(as_json)
+        print_strategies(context, as_json)
         return
+    settings = context.config.settings
+    built = build_strategy(strategy, settings, parse_overrides(overrides or []),
+                           available(context.strategies_dir))
     result = run_backtest(
-        context.config.settings, context.store, strategy,
-        parse_date(start, "--start"), parse_date(end, "--end"),
-        overrides=parse_overrides(overrides or []), events=load_events(context), delay=delay,
+        settings, context.store, strategy, parse_date(start, "--start"), parse_date(end, "--end"),
+        events=load_events(context), delay=delay, strategy=built,
     )
     if html is not None or png is not None:
         from backtests.charts import write_html, write_png  # plotting libraries load lazily
@@ -86,8 +91,10 @@ def load_events(context: AppContext) -> list[Event]:
     return load(context.config, context.store)
 
 
-def print_strategies(as_json: bool) -> None:
-    found = discover()
+def print_strategies(context: AppContext, as_json: bool) -> None:
+    from strategies.registry import describe, discover
+
+    found = discover(context.strategies_dir)
     if as_json:
         print_json({
             "strategies": [
@@ -99,6 +106,8 @@ def print_strategies(as_json: bool) -> None:
             "load_errors": found.load_errors,
         })
         return
+    from rich.table import Table
+
     for name, cls in found.strategies.items():
         table = Table(title=f"{name}: {cls.description}", title_justify="left")
         for column in ("parameter", "default", "description"):
@@ -108,12 +117,15 @@ def print_strategies(as_json: bool) -> None:
         if not cls.Params.model_fields:
             table.add_row("-", "-", "no parameters of its own")
         console.print(table)
-    console.print("stops: [stops] in config.toml, [strategies.NAME.stops], or --set stops.KEY=V")
+    console.print("stops: [stops] in config.toml, [strategies.NAME.stops], or --set stops.KEY=V",
+                  markup=False)
     for error in found.load_errors:
         typer.echo(f"warning: strategy file not loaded: {error}", err=True)
 
 
 def print_table(result: BacktestResult, core: str) -> None:
+    from rich.table import Table
+
     table = Table(
         title=f"{result.strategy}  {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
         f"({len(result.panel.sessions)} sessions)"
@@ -127,6 +139,8 @@ def print_table(result: BacktestResult, core: str) -> None:
 
 
 def print_exits(result: BacktestResult) -> None:
+    from rich.table import Table
+
     table = Table(title="Exits by reason")
     for column in ("reason", "trades", "avg return"):
         table.add_column(column, justify="left" if column == "reason" else "right")

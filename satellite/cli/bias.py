@@ -6,13 +6,10 @@ from typing import Annotated
 
 import typer
 
-from backtests.bias import check_bias
-from backtests.run import run_backtest
 from satellite.cli.backtest import SetOption, load_events
 from satellite.cli.context import AppContext
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, print_json
-from strategies.registry import build_strategy, parse_overrides
 
 
 def register(app: typer.Typer) -> None:
@@ -31,9 +28,14 @@ def check_bias_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Recompute signals on data truncated at each session; exit 1 if any differ."""
+    from backtests.bias import check_bias
+    from backtests.run import run_backtest
+    from strategies.registry import available, build_strategy, parse_overrides
+
     context: AppContext = ctx.obj
     settings = context.config.settings
-    built = build_strategy(strategy, settings, parse_overrides(overrides or []))
+    built = build_strategy(strategy, settings, parse_overrides(overrides or []),
+                           available(context.strategies_dir))
     result = run_backtest(
         settings, context.store, strategy, parse_date(start, "--start"), parse_date(end, "--end"),
         events=load_events(context), strategy=built,

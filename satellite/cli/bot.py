@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import os
@@ -11,12 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.alerting import database_path
-from bot.outbox import Outbox, redact
-from bot.store import AlertStore
 from satellite.cli.context import AppContext
-from satellite.errors import ConfigError, SatelliteError, TemporaryError, UserInputError
 from satellite.cli.output import console, print_json
+from satellite.errors import ConfigError, SatelliteError, TemporaryError, UserInputError
 
 app = typer.Typer(help="Run the Telegram bot, send a test message, show delivery status.",
                   no_args_is_help=True)
@@ -53,6 +49,9 @@ def run_command(
     Logs go to stderr; SIGTERM or Ctrl-C stops it cleanly. On start it catches up every
     session completed since the last one evaluated and delivers whatever is undelivered.
     """
+    import asyncio
+
+    from bot.outbox import redact
     from bot.telegram import configure_logging
 
     context: AppContext = ctx.obj
@@ -74,6 +73,8 @@ def run_command(
 @app.command("send-test")
 def send_test_command(ctx: typer.Context) -> None:
     """Send a test message to every chat in telegram.chat_ids."""
+    import asyncio
+
     context: AppContext = ctx.obj
     token = _ready(context)
     sent = asyncio.run(_send_test(context, token))
@@ -86,6 +87,7 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
     from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
     from telegram.request import HTTPXRequest
 
+    from bot.outbox import redact
     from bot.telegram import TOKEN_ENV
 
     settings = context.config.settings.telegram
@@ -113,7 +115,10 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
 
 
 def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str, Any]:
+    from bot.alerting import database_path
+    from bot.outbox import Outbox
     from bot.schedule import NEW_YORK, SessionTrigger, parse_time
+    from bot.store import AlertStore
 
     settings = context.config.settings
     database = database_path(context)

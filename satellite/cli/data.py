@@ -6,16 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from market.calendar import sessions_missing_after
-from market.update import update_ticker
-from market.validation import read_price_csv
 from satellite.cli.context import AppContext
+from satellite.cli.output import console, print_json
 from satellite.errors import PriceDataError, SatelliteError, TemporaryError, UserInputError
 from satellite.tickers import parse_ticker
-from satellite.cli.output import console, print_json
 
 app = typer.Typer(help="Check, update and import price data.", no_args_is_help=True)
 
@@ -32,6 +27,8 @@ def _tickers(context: AppContext, given: list[str] | None) -> list[str]:
 
 def check_ticker(context: AppContext, ticker: str) -> dict[str, Any]:
     """One row of `data check`: what is stored for ticker and whether it is valid and fresh."""
+    from market.calendar import sessions_missing_after
+
     found = context.store.path_of(ticker)
     row: dict[str, Any] = {
         "ticker": ticker, "first": None, "last": None, "rows": None,
@@ -63,27 +60,38 @@ def check(
     if as_json:
         print_json(rows)
     else:
-        table = Table(title=f"Prices (user dir: {context.data_dir})")
-        for column in ("ticker", "first", "last", "rows", "source", "valid", "stale sessions"):
-            table.add_column(column, justify="right" if column in ("rows", "stale sessions") else "left")
-        for row in rows:
-            valid = "[green]yes[/green]" if row["valid"] else "[red]no[/red]"
-            table.add_row(
-                row["ticker"], row["first"] or "-", row["last"] or "-", str(row["rows"] or "-"),
-                row["source"] or "-", valid,
-                "-" if row["stale_sessions"] is None else str(row["stale_sessions"]),
-            )
-        console.print(table)
-        for row in rows:
-            if row["error"]:
-                console.print(f"[red]{row['ticker']}[/red]: {escape(row['error'])}", soft_wrap=True)
+        print_check(context, rows)
     if any(not row["valid"] for row in rows):
         raise typer.Exit(2)
+
+
+def print_check(context: AppContext, rows: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Prices (user dir: {context.data_dir})")
+    for column in ("ticker", "first", "last", "rows", "source", "valid", "stale sessions"):
+        table.add_column(column, justify="right" if column in ("rows", "stale sessions") else "left")
+    for row in rows:
+        valid = "[green]yes[/green]" if row["valid"] else "[red]no[/red]"
+        table.add_row(
+            row["ticker"], row["first"] or "-", row["last"] or "-", str(row["rows"] or "-"),
+            row["source"] or "-", valid,
+            "-" if row["stale_sessions"] is None else str(row["stale_sessions"]),
+        )
+    console.print(table)
+    for row in rows:
+        if row["error"]:
+            console.print(f"[red]{row['ticker']}[/red]: {escape(row['error'])}", soft_wrap=True)
 
 
 @app.command("update")
 def update(ctx: typer.Context, tickers: TickersArgument = None) -> None:
     """Fetch missing sessions from Yahoo Finance (plus overlap), validate, write atomically."""
+    from rich.markup import escape
+
+    from market.update import update_ticker
+
     context: AppContext = ctx.obj
     failures: list[SatelliteError] = []
     for ticker in _tickers(context, tickers):
@@ -104,16 +112,41 @@ def import_csv(
     ctx: typer.Context,
     ticker: Annotated[str, typer.Argument(help="ticker to store the file as, e.g. QQQ")],
     file: Annotated[Path, typer.Argument(help="CSV with Date,Open,High,Low,Close,Volume")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="replace the prices already stored for TICKER")] = False,
 ) -> None:
     """Validate a CSV of daily prices and store it as TICKER in the user data directory."""
+    from market.validation import read_price_csv
+
     context: AppContext = ctx.obj
     symbol = parse_ticker(ticker)
     if not file.is_file():
         raise UserInputError(f"{file}: file not found")
     frame = read_price_csv(file)
+    incoming = f"{len(frame)} sessions ({frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d})"
+    if context.store.has(symbol):
+        held = context.store.load(symbol)
+        stored = (f"{len(held.frame)} {held.source} sessions "
+                  f"({held.frame.index[0]:%Y-%m-%d} to {held.frame.index[-1]:%Y-%m-%d})")
+        if not replace:
+            raise UserInputError(
+                f"{symbol} already has {stored}; {file} holds {incoming}. Add --replace to replace "
+                f"them (`satellite data remove {symbol}` goes back to the bundled prices)"
+            )
+        console.print(f"{symbol}: replacing {stored} with {incoming}", soft_wrap=True)
     path = context.store.write(symbol, frame)
-    console.print(
-        f"{symbol}: imported {len(frame)} sessions "
-        f"({frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d}) into {path}",
-        soft_wrap=True,
-    )
+    console.print(f"{symbol}: imported {incoming} into {path}", soft_wrap=True)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    ticker: Annotated[str, typer.Argument(help="ticker whose imported or updated prices to delete")],
+) -> None:
+    """Delete a ticker's prices from the user data directory (the bundled file, if any, is used again)."""
+    context: AppContext = ctx.obj
+    symbol = parse_ticker(ticker)
+    path = context.store.remove(symbol)
+    after = context.store.path_of(symbol)
+    fallback = f"; {symbol} now uses the bundled prices" if after else f"; {symbol} has no prices now"
+    console.print(f"removed {path}{fallback}", soft_wrap=True)

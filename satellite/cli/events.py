@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from events.align import AlignedEvent, align_all
-from events.catalogue import KINDS, TIMINGS
-from events.edit import add_event
-from events.plot import write_html
-from events.service import catalogue_paths, load_events, load_frames_for
-from events.study import Aggregate, StudySettings
-from events.study_report import StudyResult, parse_window, run_study, window_key
-from events.study_report import as_json as study_json
-from events.views import list_row, show_payload, validation_notes
+from events.vocabulary import KINDS, TIMINGS
 from satellite.cli.context import AppContext
+from satellite.cli.output import console, print_json
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
-from satellite.cli.output import console, percent, print_json
+
+if TYPE_CHECKING:  # the catalogue, prices and the study load when a command runs
+    import pandas as pd
+
+    from events.align import AlignedEvent
 
 app = typer.Typer(help="The event catalogue: list, show, validate, add; the event study.",
                   no_args_is_help=True)
@@ -55,6 +49,12 @@ def parse_timing(text: str) -> str:
 def filtered(
     aligned: list[AlignedEvent], ticker: str | None, kind: str | None
 ) -> list[AlignedEvent]:
+    """The events of ticker and kind; a ticker no event names is a mistake, not an empty table."""
+    known = sorted({item.ticker for item in aligned})
+    if ticker is not None and ticker not in known:
+        hint = difflib.get_close_matches(ticker, known, n=1)
+        fix = f"did you mean {hint[0]}?" if hint else f"the catalogue covers {', '.join(known)}"
+        raise UserInputError(f"--ticker {ticker}: no event in the catalogues names it; {fix}")
     return [
         item for item in aligned
         if (ticker is None or item.ticker == ticker) and (kind is None or item.event.kind == kind)
@@ -63,6 +63,9 @@ def filtered(
 
 def _aligned(context: AppContext) -> tuple[list[AlignedEvent], dict[str, pd.DataFrame]]:
     """Every catalogued event aligned on its tickers' prices, and those prices."""
+    from events.align import align_all
+    from events.service import load_events, load_frames_for
+
     events = load_events(context.config, context.store)
     frames = load_frames_for(context.store, events)
     return align_all(events, frames), frames
@@ -73,6 +76,9 @@ def list_events(
     ctx: typer.Context, ticker: TickerOption = None, kind: KindOption = None, as_json: JsonOption = False
 ) -> None:
     """One row per (event, ticker): day 0, pre-announcement close, day-0 and 5-session moves."""
+    from events.views import list_row
+    from satellite.cli import events_output as out
+
     context: AppContext = ctx.obj
     symbol = None if ticker is None else parse_ticker(ticker)
     aligned, frames = _aligned(context)
@@ -80,34 +86,7 @@ def list_events(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"Events ({len(rows)} event-ticker rows)")
-    for column in ("id", "ticker", "announced", "timing", "day 0", "pre close", "day 0",
-                   "5 sessions", "kind", "counterparty", "value"):
-        table.add_column(column, justify="right" if column in ("pre close", "day 0", "5 sessions",
-                                                               "value") else "left",
-                         no_wrap=column == "id")
-    for row in rows:
-        table.add_row(
-            row["id"], row["ticker"], row["announced"], row["timing"], row["day0"] or "-",
-            "-" if row["pre_close"] is None else f"{row['pre_close']:.2f}",
-            percent(row["day0_return"]), percent(row["return_5d"]), row["kind"],
-            escape(row["counterparty"] or "-"), usd(row["value_usd"], row["value_usd_max"]),
-        )
-    console.print(table)
-
-
-def usd(value: float | None, value_max: float | None = None) -> str:
-    if value is None:
-        return "-"
-    text = _short(value)
-    return f"{text}-{_short(value_max)}" if value_max is not None else text
-
-
-def _short(value: float) -> str:
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:.4g}{suffix}"
-    return f"{value:.0f}"
+    out.print_list(rows)
 
 
 @app.command("show")
@@ -117,6 +96,9 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Everything about one event, with each ticker's price path from day -5 to day +20."""
+    from events.views import show_payload
+    from satellite.cli import events_output as out
+
     context: AppContext = ctx.obj
     aligned, frames = _aligned(context)
     mine = [item for item in aligned if item.event.id == event_id]
@@ -129,37 +111,7 @@ def show(
     if as_json:
         print_json(payload)
         return
-    _print_show(payload)
-
-
-def _print_show(payload: dict[str, Any]) -> None:
-    console.print(f"[bold]{payload['id']}[/bold]  {payload['kind']}  announced "
-                  f"{payload['announced']} ({payload['timing']})", soft_wrap=True)
-    for label, key in (("summary", "summary"), ("counterparty", "counterparty"),
-                       ("file", "file")):
-        if payload[key]:
-            console.print(f"  {label}: {payload[key]}", soft_wrap=True, markup=False)
-    if payload["value_usd"] is not None:
-        console.print(f"  value: {usd(payload['value_usd'], payload['value_usd_max'])} USD")
-    if payload["sources"]:
-        console.print(f"  sources: {'; '.join(payload['sources'])}", soft_wrap=True, markup=False)
-    for detail in payload["tickers_detail"]:
-        pre = "-" if detail["pre_close"] is None else f"{detail['pre_close']:.2f}"
-        console.print(
-            f"\n[bold]{detail['ticker']}[/bold]: day 0 {detail['day0'] or '-'}, pre-announcement "
-            f"close {pre}, day 0 {percent(detail['day0_return'])}, 5 sessions "
-            f"{percent(detail['return_5d'])}", soft_wrap=True,
-        )
-        if detail["note"]:
-            console.print(f"  note: {detail['note']}", soft_wrap=True, markup=False)
-        if detail["path"]:
-            table = Table(show_edge=False)
-            for column in ("day", "date", "close", "vs pre close"):
-                table.add_column(column, justify="right")
-            for point in detail["path"]:
-                table.add_row(str(point["day"]), point["date"], f"{point['close']:.2f}",
-                              percent(point["vs_pre_close"]))
-            console.print(table)
+    out.print_show(payload)
 
 
 @app.command("validate")
@@ -169,6 +121,10 @@ def validate(
     = None,
 ) -> None:
     """Check the catalogues (exit 2 naming file, event id and field on the first problem)."""
+    from events.align import align_all
+    from events.service import catalogue_paths, load_events, load_frames_for
+    from events.views import validation_notes
+
     context: AppContext = ctx.obj
     extra = [] if file is None else [file]
     events = load_events(context.config, context.store, extra)
@@ -203,6 +159,12 @@ def study(
     = None,
 ) -> None:
     """Market-model event study: AR per day, CARs per event, mean CAR and t-stat by ticker/kind."""
+    from events.plot import write_html
+    from events.study import StudySettings
+    from events.study_report import as_json as study_json
+    from events.study_report import parse_window, run_study
+    from satellite.cli import events_output as out
+
     context: AppContext = ctx.obj
     try:
         settings = StudySettings(parse_window(window), estimation, gap,
@@ -225,45 +187,7 @@ def study(
     if as_json:
         print_json(study_json(result))
         return
-    _print_study(result)
-
-
-def _mean_t(stat: Aggregate) -> str:
-    if stat.mean is None:
-        return "-"
-    t_stat = "" if stat.t_stat is None else f" ({stat.t_stat:.2f})"
-    return f"{percent(stat.mean)}{t_stat}"
-
-
-def _print_study(result: StudyResult) -> None:
-    windows = result.settings.sub_windows()
-    settings = result.settings
-    table = Table(title=f"Mean CAR (t-stat) by ticker and kind (benchmark {result.benchmark}, estimation "
-                  f"{settings.estimation} sessions, gap {settings.gap})")
-    for column in ("ticker", "kind", "n", *(f"CAR [{window_key(w).replace(':', ',')}]"
-                                           for w in windows)):
-        table.add_column(column, justify="left" if column in ("ticker", "kind") else "right")
-    for group in result.groups:
-        table.add_row(group.ticker, group.kind, str(group.n),
-                      *(_mean_t(group.stats[window]) for window in windows))
-    console.print(table)
-    events_table = Table(title="Per event (* flagged: short history or fallback model)")
-    for column in ("id", "ticker", "day 0", "model", "est.", "beta",
-                   *(f"[{window_key(w).replace(':', ',')}]" for w in windows)):
-        events_table.add_column(column, justify="left" if column in ("id", "ticker", "model")
-                                else "right", no_wrap=column == "id")
-    for row in result.rows:
-        model = row.result.model + (" *" if row.result.flagged else "")
-        beta = "-" if row.result.beta is None else f"{row.result.beta:.2f}"
-        events_table.add_row(
-            row.aligned.event.id, row.aligned.ticker, f"{row.aligned.day0:%Y-%m-%d}", model,
-            str(row.result.estimation_sessions), beta,
-            *(percent(row.cars[window]) for window in windows),
-        )
-    console.print(events_table)
-    for item, reason in result.skipped:
-        console.print(f"skipped {item.event.id} ({item.ticker}): {reason}",
-                      soft_wrap=True, markup=False)
+    out.print_study(result)
 
 
 def parse_usd(text: str | None, option: str) -> float | None:
@@ -298,6 +222,9 @@ def add(
         "--file", help="catalogue to append to [default: the first [events] files entry]")] = None,
 ) -> None:
     """Validate an event and append it to your catalogue (comments kept, atomic write)."""
+    from events.edit import add_event
+    from events.service import catalogue_paths
+
     context: AppContext = ctx.obj
     configured = catalogue_paths(context.config)[1:]
     target = file if file is not None else (configured[0] if configured else None)

@@ -7,20 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from backtests.tune_exec import open_executor
-from backtests.tune_grid import parse_grid
 from satellite.cli.backtest import load_events
 from satellite.cli.context import AppContext
-from satellite.errors import UserInputError
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, percent, print_json, ratio
-from strategies.registry import available
+from satellite.errors import UserInputError
 
-if TYPE_CHECKING:  # the sweep kernel imports vectorbt (seconds): only `tune` pays for it
+if TYPE_CHECKING:  # the core packages load when the command runs, not for --help
     from backtests.tune import TuneResult
 
 RATIOS = {"sharpe", "sortino", "calmar", "profit_factor"}
@@ -55,8 +49,14 @@ def tune(
         help="local, dask (a local cluster) or dask=tcp://HOST:PORT")] = "local",
 ) -> None:
     """Tune parameters (stop rules above all): ranked table, out-of-sample scores, heatmap."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from backtests.sweep_kernel import METRICS
-    from backtests.tune import RESULTS_DIR, TuneRequest, run_tune
+    from backtests.tune import TuneRequest, run_tune
+    from backtests.tune_exec import open_executor
+    from backtests.tune_grid import parse_grid
+    from strategies.registry import available
 
     context: AppContext = ctx.obj
     settings = context.config.settings
@@ -65,7 +65,8 @@ def tune(
                              f"{', '.join(m for m in METRICS if m != 'trades')}")
     if split is not None and walk_forward is not None:
         raise UserInputError("give --split or --walk-forward, not both")
-    params = parse_grid(grid or [], strategy, settings, available())
+    strategies = available(context.strategies_dir)
+    params = parse_grid(grid or [], strategy, settings, strategies)
     request = TuneRequest(strategy, params, metric, min_trades, parse_date(split, "--split"),
                           walk_forward, top, parse_date(start, "--start"), parse_date(end, "--end"))
     errors = Console(stderr=True)
@@ -78,7 +79,7 @@ def tune(
             return lambda: bar.advance(task)
 
         result = run_tune(settings, context.store, request, pool, load_events(context), progress,
-                          RESULTS_DIR)
+                          context.results_dir, strategies)
     if csv is not None:
         result.frame().to_csv(csv, index=False)
     if heatmap is not None:
@@ -101,6 +102,8 @@ def show(metric: str, value: float) -> str:
 
 
 def print_result(result: TuneResult, core: str) -> None:
+    from rich.table import Table
+
     fold = result.folds[0]
     spans = {"full": "", "split": "", "walk_forward": f" (mean of {len(result.folds)} folds)"}
     title = (f"{result.strategy}: {len(result.rules):,} rules ranked by in-sample {result.metric}"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from backtests import tune as tuning
 from backtests.sweep_kernel import run_rules
 from backtests.tune import Span, Sweeper, TuneRequest, make_folds, run_tune
 from backtests.tune_exec import open_executor
@@ -85,10 +85,7 @@ def test_dask_local_cluster_gives_identical_results(
     assert np.array_equal(local.out_of_sample, remote.out_of_sample, equal_nan=True)  # type: ignore[arg-type]
 
 
-def test_cli_split_prints_json_and_writes_heatmap_and_csv(
-    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tuning, "RESULTS_DIR", tmp_path / "results")
+def test_cli_split_prints_json_and_writes_heatmap_and_csv(invoke: Invoke, tmp_path: Path) -> None:
     page, table = tmp_path / "heat.html", tmp_path / "all.csv"
     result = invoke("tune", "core_satellite", "--grid", "stops.trailing_pct=0.05:0.30:0.05",
                     "--grid", "stops.fixed_pct=0.05:0.15:0.05", "--grid",
@@ -102,7 +99,8 @@ def test_cli_split_prints_json_and_writes_heatmap_and_csv(
     html = page.read_text()
     assert "plotly" in html and "out-of-sample" in html and "take_profit_pct" in html
     assert len(pd.read_csv(table)) == 36
-    assert len(list((tmp_path / "results").glob("tune-core_satellite-*.csv"))) == 1
+    results = Path(os.environ["XDG_DATA_HOME"]) / "satellite" / "results"  # the user data dir
+    assert len(list(results.glob("tune-core_satellite-*.csv"))) == 1
     shown = invoke("tune", "core_satellite", "--grid", "stops.trailing_pct=0.1,0.2", "--grid",
                    "stops.fixed_pct=0.1,0.2", "--walk-forward", "2")
     assert shown.exit_code == 0, shown.output
