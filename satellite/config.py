@@ -302,6 +302,11 @@ def _refuse_secrets(raw: dict[str, Any], source: str, prefix: str = "") -> None:
             _refuse_secrets(value, source, f"{key_path}.")
 
 
+def describe_error(err: ValidationError, root: type[BaseModel]) -> str:
+    """The one most relevant problem as "key.path: what is wrong; how to fix it"."""
+    return _describe(err, root)
+
+
 def _describe(err: ValidationError, root: type[BaseModel] | None = None) -> str:
     first = err.errors()[0]
     location = [str(part) for part in first["loc"]]
@@ -312,6 +317,9 @@ def _describe(err: ValidationError, root: type[BaseModel] | None = None) -> str:
         suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
         return f"{key_path}: unknown key{suggestion}"
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] in ("less_than", "less_than_equal") and first.get("ctx", {}).get(
+            first["type"].replace("less_than_equal", "le").replace("less_than", "lt")) == 1:
+        message += " (a fraction: 0.15 is 15%)"
     return f"{key_path}: {message}"
 
 

@@ -22,13 +22,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from satellite.config import SatelliteConfig, StopsConfig
+from satellite.config import SatelliteConfig, StopsConfig, describe_error
 from satellite.errors import StrategyError
 from strategies.base import Strategy
 from strategies.stops import StopSpec
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-NOT_STRATEGIES = {"__init__", "base", "registry", "stops", "filters"}
+NOT_STRATEGIES = {"__init__", "base", "registry", "stops", "stop_level", "filters"}
 NONE_WORDS = {"none", "null", "off"}
 
 
@@ -137,15 +137,7 @@ def _validate(model: Any, raw: dict[str, Any], where: str) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        if first["type"] == "extra_forbidden":
-            hint = difflib.get_close_matches(key, model.model_fields, n=1)
-            detail = f"unknown parameter; did you mean {hint[0]!r}?" if hint else (
-                f"unknown parameter; known: {', '.join(model.model_fields)}")
-        else:
-            detail = first["msg"]
-        raise StrategyError(f"{where}.{key}: {detail}") from None
+        raise StrategyError(f"{where}.{describe_error(err, model)}") from None
 
 
 def describe(cls: type[Strategy]) -> list[tuple[str, str, str]]:

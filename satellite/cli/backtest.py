@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from satellite.cli.context import AppContext
+from satellite.cli.notes import note_stale_prices
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, percent, print_json, ratio
 
@@ -67,6 +68,8 @@ def backtest(
         settings, context.store, strategy, parse_date(start, "--start"), parse_date(end, "--end"),
         events=load_events(context), delay=delay, strategy=built,
     )
+    if not as_json:  # JSON output stays one document
+        note_stale_prices(context.store.load_frames(settings.portfolio.tickers))
     if html is not None or png is not None:
         from backtests.charts import write_html, write_png  # plotting libraries load lazily
 

@@ -10,6 +10,7 @@ import typer
 
 from events.vocabulary import KINDS, TIMINGS
 from satellite.cli.context import AppContext
+from satellite.cli.notes import note_stale_prices
 from satellite.cli.output import console, print_json
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
@@ -180,6 +181,8 @@ def study(
         if name is not None and name not in frames:
             frames[name] = context.store.load(name).frame
     result = run_study(aligned, frames, settings, bench, alternative)
+    if not as_json:  # JSON output stays one document
+        note_stale_prices({name: frames[name] for name in {bench, *(item.ticker for item in aligned)}})
     if html is not None:
         written = write_html(result, html)
         if not as_json:

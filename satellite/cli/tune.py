@@ -10,6 +10,7 @@ import typer
 
 from satellite.cli.backtest import load_events
 from satellite.cli.context import AppContext
+from satellite.cli.notes import note_stale_prices
 from satellite.cli.options import parse_date
 from satellite.cli.output import console, percent, print_json, ratio
 from satellite.errors import UserInputError
@@ -80,6 +81,8 @@ def tune(
 
         result = run_tune(settings, context.store, request, pool, load_events(context), progress,
                           context.results_dir, strategies)
+    if not as_json:  # JSON output stays one document
+        note_stale_prices(context.store.load_frames(settings.portfolio.tickers))
     if csv is not None:
         result.frame().to_csv(csv, index=False)
     if heatmap is not None:

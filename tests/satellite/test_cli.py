@@ -43,7 +43,7 @@ def test_import_then_check_uses_the_user_file(invoke: Invoke, data_dir: Path) ->
 
 
 def test_a_user_file_takes_precedence_over_the_bundled_one(invoke: Invoke, data_dir: Path) -> None:
-    invoke("data", "import", "NBIS", str(DATA / "BBB.csv"), context=in_dir(data_dir))
+    invoke("data", "import", "NBIS", str(DATA / "BBB.csv"), "--replace", context=in_dir(data_dir))
     (row,) = json.loads(invoke("data", "check", "NBIS", "--json", context=in_dir(data_dir)).output)
     assert row["source"] == "user" and row["first"] == "2025-01-27"
 
