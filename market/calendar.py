@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 import exchange_calendars as xcals
 import pandas as pd
+
+from market.session_table import session_table
 
 CALENDAR_START = "1990-01-02"
 
@@ -37,20 +40,16 @@ def session_after(day: pd.Timestamp) -> pd.Timestamp:
 
 def last_completed_session(now: pd.Timestamp | None = None) -> pd.Timestamp:
     """The newest session whose close (early closes included) is at or before now."""
-    moment = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    if moment.tzinfo is None:
-        moment = moment.tz_localize("UTC")
-    calendar = nyse()
-    session = pd.Timestamp(calendar.date_to_session(moment.tz_convert("America/New_York")
-                                                    .tz_localize(None).normalize(), "previous"))
-    if calendar.session_close(session) > moment:
-        session = pd.Timestamp(calendar.previous_session(session))
-    return session
+    return pd.Timestamp(session_table().last_completed(_moment(now)))
 
 
 def sessions_missing_after(last: pd.Timestamp, now: pd.Timestamp | None = None) -> int:
     """How many completed sessions come after `last` (0: up to date)."""
-    latest = last_completed_session(now)
-    if latest <= last:
-        return 0
-    return len(sessions_between(last, latest)) - 1
+    return session_table().completed_after(pd.Timestamp(last).date(), _moment(now))
+
+
+def _moment(now: pd.Timestamp | None) -> dt.datetime:
+    moment = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if moment.tzinfo is None:
+        moment = moment.tz_localize("UTC")
+    return moment.to_pydatetime()

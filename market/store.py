@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from market import PRICE_COLUMNS
-from market.validation import read_price_csv, validate_frame
 from satellite.errors import PriceDataError, UnknownTickerError
 from satellite.files import write_text_atomically
+
+if TYPE_CHECKING:  # pandas loads when prices are read, so listing and checking files stays light
+    import pandas as pd
 
 BUNDLED_DIR = Path(__file__).parent / "data"
 Source = Literal["bundled", "user"]
@@ -63,6 +63,8 @@ class PriceStore:
                 f"no prices for {ticker}: run `satellite data update {ticker}` (needs a network) "
                 f"or `satellite data import {ticker} FILE`"
             )
+        from market.validation import read_price_csv
+
         path, source = found
         return StoredPrices(ticker, read_price_csv(path), source, path)
 
@@ -71,6 +73,8 @@ class PriceStore:
 
     def write(self, ticker: str, frame: pd.DataFrame) -> Path:
         """Validate, then atomically replace the user's file for ticker."""
+        from market.validation import validate_frame
+
         target = self.user_dir / f"{ticker}.csv"
         frame = validate_frame(frame, f"{ticker} (to be written to {target})")
         try:
@@ -93,6 +97,8 @@ class PriceStore:
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
     """CSV text in the bundled layout: Date as YYYY-MM-DD, full float precision, integer volume."""
+    import pandas as pd
+
     out = frame[PRICE_COLUMNS].copy()
     out["Volume"] = out["Volume"].round().astype("int64")
     out.index = pd.DatetimeIndex(out.index).strftime("%Y-%m-%d")

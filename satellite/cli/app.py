@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 a bug (traceback with --debug), 2 bad user input, 3 temporar
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from typer.models import Context
 from satellite.cli import alerts, backtest, bias, bot, config, data, events, tune
 from satellite.cli.context import AppContext
 from satellite.errors import SatelliteError
+from satellite.paths import numba_cache_dir
 
 
 class SatelliteGroup(TyperGroup):
@@ -88,6 +90,8 @@ tune.register(app)
 
 
 def main() -> None:
+    # Compiled kernels go to the user cache, never beside the installed sources.
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
     app(prog_name="satellite")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,24 +28,17 @@ def _tickers(context: AppContext, given: list[str] | None) -> list[str]:
 
 def check_ticker(context: AppContext, ticker: str) -> dict[str, Any]:
     """One row of `data check`: what is stored for ticker and whether it is valid and fresh."""
-    from market.calendar import sessions_missing_after
+    from market.inventory import file_status
+    from market.session_table import session_table
 
-    found = context.store.path_of(ticker)
+    status = file_status(context.store, ticker)
     row: dict[str, Any] = {
-        "ticker": ticker, "first": None, "last": None, "rows": None,
-        "source": found[1] if found else None, "valid": False, "error": None,
-        "stale_sessions": None,
+        "ticker": ticker, "first": status.first, "last": status.last, "rows": status.rows,
+        "source": status.source, "valid": status.valid, "error": status.error, "stale_sessions": None,
     }
-    try:
-        stored = context.store.load(ticker)
-    except SatelliteError as err:
-        row["error"] = str(err)
-        return row
-    frame = stored.frame
-    row.update(
-        first=f"{frame.index[0]:%Y-%m-%d}", last=f"{frame.index[-1]:%Y-%m-%d}", rows=len(frame),
-        valid=True, stale_sessions=sessions_missing_after(frame.index[-1]),
-    )
+    if status.last is not None:
+        row["stale_sessions"] = session_table().completed_after(
+            dt.date.fromisoformat(status.last), dt.datetime.now(dt.UTC))
     return row
 
 
