@@ -42,7 +42,18 @@ def ensure_environment() -> None:
     print("dev.py: installing satellite and its pinned dependencies", file=sys.stderr)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "-c", "requirements.lock", "-e", ".[dev]"], cwd=ROOT, check=True)
+    compile_kernels()
     STAMP.write_text(wanted)
+
+
+def compile_kernels() -> None:
+    """Run one backtest so numba compiles the fill kernel into the user cache now, not on the
+    user's first backtest."""
+    print("dev.py: compiling the backtest kernels (once)", file=sys.stderr)
+    done = subprocess.run([str(BIN / "satellite"), "backtest", "--json"], cwd=ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        print(f"dev.py: warning: the warm-up backtest failed: {done.stderr.strip()}", file=sys.stderr)
 
 
 def run(command: list[str]) -> int:

@@ -6,8 +6,15 @@ tries to reach Yahoo or Telegram fails at once instead of hanging.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
+
+from satellite.paths import numba_cache_dir
+
+# Compiled kernels are shared with the CLI (and dev.py's warm-up) in the user cache, never
+# written beside the sources; set before anything imports numba.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
 
 import pytest
 from typer.testing import CliRunner, Result
