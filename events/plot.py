@@ -1,4 +1,5 @@
-"""HTML of the event study (plotly): per kind, each event's CAR and the mean with a 95% band."""
+"""HTML of the event study (plotly): per kind, each event's CAR and the mean with a 95% band
+(the band only on days with at least MIN_EVENTS known CARs: below that there is no usable spread)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from events.study import car_path
-from events.study_report import StudyResult, window_key
+from events.study import MIN_EVENTS, car_path
+from events.study_types import StudyResult, window_key
 from satellite.errors import UserInputError
 from satellite.files import write_text_atomically
 
@@ -18,7 +19,8 @@ BAND_Z = 1.96
 
 
 def mean_band(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per day: mean CAR and mean -/+ 1.96 standard errors over the events known that day."""
+    """Per day: mean CAR and mean -/+ 1.96 standard errors over the events known that day; the
+    band is NaN (not drawn) on days with fewer than MIN_EVENTS known CARs."""
     mean = np.full(paths.shape[1], np.nan)
     low, high = mean.copy(), mean.copy()
     for day in range(paths.shape[1]):
@@ -26,9 +28,15 @@ def mean_band(paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(known) == 0:
             continue
         mean[day] = known.mean()
-        error = known.std(ddof=1) / math.sqrt(len(known)) if len(known) > 1 else 0.0
+        if len(known) < MIN_EVENTS:
+            continue
+        error = known.std(ddof=1) / math.sqrt(len(known))
         low[day], high[day] = mean[day] - BAND_Z * error, mean[day] + BAND_Z * error
     return mean, low, high
+
+
+def _title(kind: str, n: int) -> str:
+    return f"{kind} (n={n})" if n >= MIN_EVENTS else f"{kind} (n={n}: no 95% band below {MIN_EVENTS} events)"
 
 
 def study_figure(result: StudyResult) -> go.Figure:
@@ -36,7 +44,7 @@ def study_figure(result: StudyResult) -> go.Figure:
     days = result.settings.days
     figure = make_subplots(
         rows=max(len(kinds), 1), cols=1, shared_xaxes=True,
-        subplot_titles=[f"{kind} (n={sum(row.aligned.event.kind == kind for row in result.rows)})"
+        subplot_titles=[_title(kind, sum(row.aligned.event.kind == kind for row in result.rows))
                         for kind in kinds] or ["no events"],
     )
     for index, kind in enumerate(kinds, start=1):
@@ -49,11 +57,14 @@ def study_figure(result: StudyResult) -> go.Figure:
                 legendgroup=kind, legendgrouptitle_text=kind,
             ), row=index, col=1)
         mean, low, high = mean_band(paths)
-        figure.add_trace(go.Scatter(
-            x=np.concatenate([days, days[::-1]]), y=np.concatenate([high, low[::-1]]) * 100,
-            fill="toself", line={"width": 0}, fillcolor="rgba(31,119,180,0.2)",
-            name=f"{kind}: 95% band", legendgroup=kind, hoverinfo="skip",
-        ), row=index, col=1)
+        drawn = np.isfinite(low)
+        if drawn.any():
+            figure.add_trace(go.Scatter(
+                x=np.concatenate([days[drawn], days[drawn][::-1]]),
+                y=np.concatenate([high[drawn], low[drawn][::-1]]) * 100,
+                fill="toself", line={"width": 0}, fillcolor="rgba(31,119,180,0.2)",
+                name=f"{kind}: 95% band", legendgroup=kind, hoverinfo="skip",
+            ), row=index, col=1)
         figure.add_trace(go.Scatter(
             x=days, y=mean * 100, mode="lines", line={"width": 3, "color": "rgb(31,119,180)"},
             name=f"{kind}: mean CAR", legendgroup=kind,

@@ -1,26 +1,28 @@
-"""The event study over the catalogue: one row per (event, ticker), aggregates by ticker and kind.
+"""The event study over the catalogue: one row per (event, ticker), statistics by ticker and kind.
 
-Pure over aligned events and price frames (the CLI loads them); `as_json` is the documented
-shape of `satellite events study --json`.
+Pure over aligned events and price frames (the CLI loads them); events/study_json.py gives the
+documented shape of `satellite events study --json`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 import pandas as pd
 
 from events.align import AlignedEvent
-from events.study import AbnormalReturns, Aggregate, StudySettings, aggregate, car, study_event
+from events.placebo import pseudo_cars
+from events.study import StudySettings, car, car_sd, study_event
+from events.study_groups import Pools, group_rows
+from events.study_types import ALL, Group, StudyResult, StudyRow, Window, window_key
+from events.tradeable import (
+    FIRST_OPEN_DAY,
+    open_to_close,
+    tradeable_car,
+    tradeable_windows,
+    window_values,
+)
 
-ALL = "ALL"
-Window = tuple[int, int]
-
-
-def window_key(window: Window) -> str:
-    return f"{window[0]}:{window[1]}"
+__all__ = ["ALL", "Group", "StudyResult", "StudyRow", "Window", "choose_benchmark", "parse_window",
+           "run_study", "window_key"]
 
 
 def parse_window(text: str) -> Window:
@@ -45,131 +47,86 @@ def choose_benchmark(ticker: str, benchmark: str, alternative: str | None) -> st
     return None
 
 
-@dataclass(frozen=True)
-class StudyRow:
-    aligned: AlignedEvent
-    benchmark: str | None
-    result: AbnormalReturns
-    cars: dict[Window, float | None]
-
-    @property
-    def note(self) -> str | None:
-        model, count = self.result.model, self.result.estimation_sessions
-        if model == "benchmark_adjusted":
-            return f"only {count} estimation sessions: AR = r - r({self.benchmark})"
-        if model == "raw":
-            return f"only {count} estimation sessions and no benchmark: AR = raw return"
-        if self.result.flagged:
-            return f"short estimation window: {count} sessions"
-        return None
-
-
-@dataclass(frozen=True)
-class Group:
-    ticker: str
-    kind: str
-    n: int
-    stats: dict[Window, Aggregate]
-
-
-@dataclass(frozen=True)
-class StudyResult:
-    settings: StudySettings
-    benchmark: str
-    rows: list[StudyRow]
-    groups: list[Group]
-    skipped: list[tuple[AlignedEvent, str]]
-
-
 def run_study(
     aligned: list[AlignedEvent],
     frames: dict[str, pd.DataFrame],
     settings: StudySettings,
     benchmark: str,
     alternative: str | None = None,
+    event_days: dict[str, list[pd.Timestamp]] | None = None,
 ) -> StudyResult:
     """Study every tradable (event, ticker) with a pre-announcement close and a day 0 in data.
 
     frames must hold each event ticker and the benchmark (and `alternative` when given).
+    event_days: per ticker, the day 0 of every catalogue event (the placebo's pseudo-events avoid
+    them); default: the day 0s of `aligned`.
     """
     rows: list[StudyRow] = []
     skipped: list[tuple[AlignedEvent, str]] = []
-    windows = settings.sub_windows()
     for item in aligned:
         if item.day0 is None or item.pre_close is None or not item.in_data:
             skipped.append((item, item.note or "no day-0 return"))
             continue
         bench_name = choose_benchmark(item.ticker, benchmark, alternative)
-        bench_close = None if bench_name is None else frames[bench_name]["Close"]
-        result = study_event(frames[item.ticker]["Close"], bench_close, item.day0, settings)
-        cars = {window: car(result.ar, settings, *window) for window in windows}
-        rows.append(StudyRow(item, bench_name, result, cars))
-    return StudyResult(settings, benchmark, rows, group_rows(rows, windows), skipped)
+        rows.append(study_row(item, frames, bench_name, settings))
+    days = event_days if event_days is not None else event_days_of(aligned)
+    pools = placebo_pools(rows, frames, settings, days)
+    return StudyResult(settings, benchmark, rows, group_rows(rows, settings, pools), skipped)
 
 
-def group_rows(rows: list[StudyRow], windows: list[Window]) -> list[Group]:
-    """Aggregates by (ticker, kind), then by kind over all tickers (ticker 'ALL')."""
-    keys: dict[tuple[str, str], list[StudyRow]] = {}
-    for row in rows:
-        keys.setdefault((row.aligned.ticker, row.aligned.event.kind), []).append(row)
-    for row in rows:
-        keys.setdefault((ALL, row.aligned.event.kind), []).append(row)
-    groups = []
-    for (ticker, kind), members in sorted(keys.items(), key=lambda pair: (pair[0][1], pair[0][0] == ALL,
-                                                                          pair[0][0])):
-        stats = {window: aggregate([row.cars[window] for row in members]) for window in windows}
-        groups.append(Group(ticker, kind, len(members), stats))
-    return groups
+def study_row(
+    item: AlignedEvent, frames: dict[str, pd.DataFrame], bench_name: str | None,
+    settings: StudySettings,
+) -> StudyRow:
+    """The ARs, CARs, CAR standard deviations and tradeable CARs of one (event, ticker)."""
+    assert item.day0 is not None
+    frame = frames[item.ticker]
+    bench_frame = None if bench_name is None else frames[bench_name]
+    result = study_event(frame["Close"], None if bench_frame is None else bench_frame["Close"],
+                         item.day0, settings)
+    windows = settings.sub_windows()
+    sessions = pd.DatetimeIndex(frame.index)
+    stock_intraday = window_values(open_to_close(frame), sessions, item.day0, settings)
+    bench_intraday = None if bench_frame is None else window_values(
+        open_to_close(bench_frame), sessions, item.day0, settings)
+    first_open = FIRST_OPEN_DAY[item.event.timing]
+    return StudyRow(
+        aligned=item,
+        benchmark=bench_name,
+        result=result,
+        cars={window: car(result.ar, settings, *window) for window in windows},
+        car_sds={window: car_sd(result, settings, *window) for window in windows},
+        first_open=first_open,
+        tradeable={
+            window: tradeable_car(result, stock_intraday, bench_intraday, first_open, window[1], settings)
+            for window in tradeable_windows(settings)
+        },
+    )
 
 
-def _num(value: float | None) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
+def event_days_of(aligned: list[AlignedEvent]) -> dict[str, list[pd.Timestamp]]:
+    """Per ticker, the day 0 of every aligned event that has one."""
+    days: dict[str, list[pd.Timestamp]] = {}
+    for item in aligned:
+        if item.day0 is not None:
+            days.setdefault(item.ticker, []).append(item.day0)
+    return days
 
 
-def as_json(result: StudyResult) -> dict[str, Any]:
-    """The `events study --json` payload (keys documented in the README)."""
-    settings = result.settings
+def placebo_pools(
+    rows: list[StudyRow], frames: dict[str, pd.DataFrame], settings: StudySettings,
+    event_days: dict[str, list[pd.Timestamp]],
+) -> Pools:
+    """Per studied ticker and window, the pseudo-event CARs (events/placebo.py), drawn from the
+    study period: from the earliest studied day 0 on."""
+    if not rows:
+        return {}
+    since = min(row.aligned.day0 for row in rows if row.aligned.day0 is not None)
+    benchmarks = {row.aligned.ticker: row.benchmark for row in rows}
     return {
-        "benchmark": result.benchmark,
-        "window": window_key(settings.window),
-        "estimation": settings.estimation,
-        "gap": settings.gap,
-        "min_estimation": settings.min_estimation,
-        "days": [int(day) for day in settings.days],
-        "events": [
-            {
-                "id": row.aligned.event.id,
-                "ticker": row.aligned.ticker,
-                "kind": row.aligned.event.kind,
-                "day0": f"{row.aligned.day0:%Y-%m-%d}",
-                "model": row.result.model,
-                "benchmark": row.benchmark,
-                "estimation_sessions": row.result.estimation_sessions,
-                "flagged": row.result.flagged,
-                "timing_flagged": row.aligned.timing_flagged,
-                "note": row.note,
-                "alpha": _num(row.result.alpha),
-                "beta": _num(row.result.beta),
-                "sigma": _num(row.result.sigma),
-                "ar": [_num(value) for value in row.result.ar],
-                "car": {window_key(window): value for window, value in row.cars.items()},
-            }
-            for row in result.rows
-        ],
-        "groups": [
-            {
-                "ticker": group.ticker,
-                "kind": group.kind,
-                "n": group.n,
-                "car": {
-                    window_key(window): {"mean": stat.mean, "t_stat": stat.t_stat, "n": stat.n}
-                    for window, stat in group.stats.items()
-                },
-            }
-            for group in result.groups
-        ],
-        "skipped": [
-            {"id": item.event.id, "ticker": item.ticker, "reason": reason}
-            for item, reason in result.skipped
-        ],
+        ticker: pseudo_cars(
+            frames[ticker]["Close"], None if bench is None else frames[bench]["Close"],
+            event_days.get(ticker, []), settings, settings.sub_windows(), since,
+        )
+        for ticker, bench in sorted(benchmarks.items())
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 from events.align import align_all
 from events.study import StudySettings
-from events.study_report import as_json, choose_benchmark, parse_window, run_study
+from events.study_json import as_json
+from events.study_report import choose_benchmark, parse_window, run_study
 from tests.events.test_align import EVENTS, FRAMES
 
 ALIGNED = align_all(list(EVENTS.values()), FRAMES)
@@ -65,20 +67,67 @@ def test_groups_aggregate_by_ticker_and_kind() -> None:
             if row.aligned.ticker == "CRWV" and row.aligned.event.kind == "contract"]
     assert crwv.n == 4 == len(cars)
     values = np.array(cars, dtype=float)
-    assert crwv.stats[(0, 1)].mean == pytest.approx(values.mean())
-    assert crwv.stats[(0, 1)].t_stat == pytest.approx(
-        values.mean() / (values.std(ddof=1) / np.sqrt(4))
-    )
+    stats = crwv.stats[(0, 1)]
+    assert stats.mean == pytest.approx(values.mean())
+    t_stat = values.mean() / (values.std(ddof=1) / np.sqrt(4))
+    assert stats.t.statistic == pytest.approx(t_stat)
+    assert stats.t.p_value == pytest.approx(2 * scipy_stats.t.sf(abs(t_stat), 3))
+    # crwv-openai-4b has 22 estimation sessions (benchmark-adjusted): out of BMP, rank and sign
+    assert stats.bmp.n == stats.rank.n == stats.sign.n == 3
+    assert stats.note is not None and "1 event without a fitted model" in stats.note
     assert groups[("NBIS", "contract")].n == 2
     assert groups[("ALL", "contract")].n == 7
+
+
+def test_below_three_events_only_the_placebo_p_value() -> None:
+    groups = {(group.ticker, group.kind): group for group in RESULT.groups}
+    acquisition = groups[("CRWV", "acquisition")]  # the n = 2, t = -123.82 case of issue 15
+    assert acquisition.members == ("crwv-core-scientific (CRWV)", "crwv-core-scientific-rejected (CRWV)")
+    for stats in acquisition.stats.values():
+        assert stats.n == 2 and stats.mean is not None
+        for test in (stats.t, stats.bmp, stats.rank, stats.sign):
+            assert test.statistic is None and test.p_value is None
+        assert stats.placebo_p is not None and 0 < stats.placebo_p <= 1
+        assert stats.placebo_draws == RESULT.settings.placebo_draws >= 1000
+        assert stats.note is not None and stats.note.startswith("n = 2 < 3")
+    for group in RESULT.groups:
+        for stats in group.stats.values():
+            assert (stats.t.p_value is None) == (stats.n < 3 or stats.t.statistic is None)
+
+
+def test_tests_run_on_every_group_of_three_or_more() -> None:
+    tested = [(group, stats) for group in RESULT.groups for stats in group.stats.values() if stats.n >= 3]
+    assert len(tested) >= 4 * 4
+    for _group, stats in tested:
+        assert stats.t.p_value is not None and 0 <= stats.t.p_value <= 1
+        if stats.bmp.n >= 3:
+            for test in (stats.bmp, stats.rank, stats.sign):
+                assert test.p_value is not None and 0 <= test.p_value <= 1
+
+
+def test_the_study_is_reproducible_with_its_seed() -> None:
+    again = run_study(ALIGNED, FRAMES, StudySettings(), "NVDA")
+    other = run_study(ALIGNED, FRAMES, StudySettings(seed=16), "NVDA")
+    key = (0, 1)
+    assert [g.stats[key].placebo_p for g in again.groups] == [g.stats[key].placebo_p for g in RESULT.groups]
+    assert [g.stats[key].placebo_p for g in other.groups] != [g.stats[key].placebo_p for g in RESULT.groups]
 
 
 def test_json_shape() -> None:
     payload = as_json(RESULT)
     assert payload["window"] == "-5:20" and payload["days"][0] == -5
+    assert payload["placebo_draws"] == 2000 and payload["seed"] == 15
     event = payload["events"][0]
-    assert set(event) >= {"id", "ticker", "kind", "day0", "model", "benchmark", "flagged",
-                          "estimation_sessions", "alpha", "beta", "ar", "car"}
+    assert set(event) >= {"id", "ticker", "kind", "timing", "day0", "model", "benchmark", "flagged",
+                          "estimation_sessions", "alpha", "beta", "ar", "car", "car_sd",
+                          "first_open_day", "tradeable_car"}
     assert len(event["ar"]) == 26
-    assert set(event["car"]) == {"0:0", "0:1", "0:5", "-5:20"}
-    assert set(payload["groups"][0]["car"]["0:1"]) == {"mean", "t_stat", "n"}
+    assert set(event["car"]) == set(event["car_sd"]) == {"0:0", "0:1", "0:5", "-5:20"}
+    assert set(event["tradeable_car"]) == {"0:0", "0:1", "0:5", "0:20"}
+    group = payload["groups"][0]
+    assert set(group) == {"ticker", "kind", "n", "events", "car", "tradeable_car"}
+    assert set(group["car"]["0:1"]) == {"mean", "n", "t_stat", "p_value", "bmp", "rank", "sign",
+                                        "placebo", "note"}
+    assert set(group["car"]["0:1"]["bmp"]) == {"statistic", "p_value", "n"}
+    assert set(group["car"]["0:1"]["placebo"]) == {"p_value", "draws"}
+    assert set(group["tradeable_car"]["0:1"]) == {"mean", "n"}
