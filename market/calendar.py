@@ -1,22 +1,13 @@
-"""The NYSE (XNYS) session calendar, from exchange-calendars."""
+"""The NYSE (XNYS) session calendar, from exchange-calendars (market.xnys), as pandas dates."""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
-import exchange_calendars as xcals
 import pandas as pd
 
 from market.session_table import session_table
-
-CALENDAR_START = "1990-01-02"
-
-
-@lru_cache(maxsize=1)
-def nyse() -> xcals.ExchangeCalendar:
-    """The XNYS calendar from 1990 to a year ahead (built once per process)."""
-    return xcals.get_calendar("XNYS", start=CALENDAR_START)
+from market.xnys import nyse
 
 
 def sessions_between(first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:

@@ -21,7 +21,6 @@ from pathlib import Path
 from satellite.files import write_text_atomically
 from satellite.paths import cache_dir
 
-CALENDAR_START = "1990-01-02"
 REFRESH_BEFORE_END = dt.timedelta(days=60)
 
 
@@ -73,7 +72,7 @@ def _read(path: Path) -> SessionTable | None:
 
 
 def _build(source_version: str) -> SessionTable:
-    from market.calendar import nyse
+    from market.xnys import nyse
 
     calendar = nyse()
     closes = calendar.schedule["close"]

@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from market.sources import YFinanceSource
-from satellite.cli.app import app
-from satellite.cli.context import AppContext
+from satellite_cli.app import app
+from satellite_cli.context import AppContext
 from satellite.errors import SourceUnavailableError
 
 TESTS = Path(__file__).parent

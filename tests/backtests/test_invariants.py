@@ -11,7 +11,7 @@ import pytest
 from backtests.bias import check_bias
 from backtests.run import BacktestResult, run_backtest
 from satellite.config import SatelliteConfig
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from strategies.registry import available, build_strategy, discover
 
 BUILT_IN = sorted(available())

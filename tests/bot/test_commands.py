@@ -15,7 +15,7 @@ from bot.outbox import Outbox
 from bot.services import BotServices
 from bot.store import AlertStore
 from bot.telegram import build_application
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from tests.bot.conftest import GROUP, OWNER, STRANGER, write_config
 from tests.bot.fake_bot_api import TOKEN, FakeBotApi
 

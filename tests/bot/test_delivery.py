@@ -54,7 +54,8 @@ def test_each_alert_is_sent_once_and_marked_sent_with_its_message_id(api: FakeBo
     assert sorted(row[2] or 0 for row in statuses(db)) == sorted(m["message_id"] for m in api.messages())
     assert asyncio.run(drain(api, db)).sent == 0
     assert len(api.messages()) == 3
-    assert api.texts()[0].startswith("Near stop · NVDA · 2025-10-22\n")  # in ledger order
+    titles = [text.split(" · ")[0] for text in api.texts()]
+    assert titles == ["New event", "Near stop", "Pullback zone"]  # session, then rule order
 
 
 def test_stop_hit_and_drawdown_go_as_a_photo_with_a_caption(api: FakeBotApi, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from bot.alerting import build_inputs, evaluate_sessions
 from bot.runner import BotRuntime, CheckReport
 from bot.store import AlertStore
 from market.calendar import last_completed_session
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from tests.bot.fake_bot_api import TOKEN, FakeBotApi
 
 

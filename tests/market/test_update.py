@@ -11,7 +11,7 @@ import pytest
 from market.store import BUNDLED_DIR, PriceStore
 from market.update import OVERLAP_SESSIONS, update_ticker
 from market.validation import read_price_csv
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from satellite.errors import SourceUnavailableError
 from tests.conftest import Invoke
 from tests.market.fake_source import FakeYahoo, extend

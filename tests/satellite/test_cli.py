@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from tests.conftest import DATA, Invoke
 
 STATS_KEYS = {"total_return", "cagr", "max_drawdown", "sharpe", "sortino", "calmar", "trades"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
-from satellite.cli.context import AppContext
+from satellite_cli.context import AppContext
 from tests.conftest import Invoke
 
 GOOD = """# my own events
@@ -147,7 +148,32 @@ def test_study_table(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("events", "study", "--window", "-2:5", "--estimation", "60",
                     context=_context(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "Mean CAR (t-stat)" in result.stdout and "CAR [-2,5]" in result.stdout
+    assert "CAR [-2,5] by ticker and kind" in result.stdout
+    for column in ("mean CAR", "tradeable [0,5]", "t (p)", "BMP (p)", "rank (p)", "sign (p)", "placebo p"):
+        assert column in result.stdout
+    # below 3 events: the events are listed, no t or p-value but the placebo one, and why
+    assert "n < 3: no t, band or p-value but the placebo one" in result.stdout
+    assert "CRWV acquisition (n=2): crwv-core-scientific (CRWV)" in result.stdout
+
+
+def test_study_json_carries_the_tests(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("events", "study", "--json", "--placebo-draws", "1000", "--seed", "3",
+                    context=_context(tmp_path))
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["placebo_draws"] == 1000 and payload["seed"] == 3
+    groups = {(group["ticker"], group["kind"]): group for group in payload["groups"]}
+    contract = groups[("ALL", "contract")]["car"]["0:1"]
+    for test in ("bmp", "rank", "sign"):
+        assert 0 <= contract[test]["p_value"] <= 1 and contract[test]["n"] == 6
+    assert 0 < contract["placebo"]["p_value"] <= 1 and contract["placebo"]["draws"] == 1000
+    pair = groups[("CRWV", "acquisition")]["car"]["0:1"]
+    assert pair["n"] == 2 and pair["t_stat"] is None and pair["p_value"] is None
+    assert pair["bmp"]["p_value"] is None and pair["placebo"]["p_value"] is not None
+    assert pair["note"].startswith("n = 2 < 3")
+    microsoft = next(event for event in payload["events"] if event["id"] == "nbis-microsoft")
+    assert microsoft["first_open_day"] == 0
+    assert microsoft["car"]["0:0"] > 0.4 and abs(microsoft["tradeable_car"]["0:0"]) < 0.05
 
 
 def test_study_uses_qqq_for_nvda_events_when_stored(invoke: Invoke, tmp_path: Path) -> None:
@@ -170,6 +196,41 @@ def test_study_bad_flags(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("events", "study", "--benchmark", "ZZZ", context=context)
     assert result.exit_code == 2
     assert "no prices for ZZZ" in result.stderr
+    result = invoke("events", "study", "--placebo-draws", "999", context=context)
+    assert result.exit_code == 2
+    assert "--placebo-draws" in result.stderr
+
+
+def test_suggest_lists_unexplained_moves_with_an_add_line(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path, "")
+    result = invoke("events", "suggest", context=context)
+    assert result.exit_code == 0, result.output
+    assert "CRWV   │ 2025-12-19" in result.stdout and "NBIS   │ 2026-03-11" in result.stdout
+    line = next(text.strip() for text in result.stdout.splitlines() if "--id crwv-2025-12-19" in text)
+    argv = ["contract" if word == "KIND" else word for word in shlex.split(line)]
+    assert argv[:3] == ["satellite", "events", "add"]
+    added = invoke(*argv[1:], "--file", str(tmp_path / "mine.toml"), context=context)
+    assert added.exit_code == 0, added.output
+    again = invoke("events", "suggest", "--json", "--ticker", "CRWV", context=context)
+    sessions = [item["session"] for item in json.loads(again.stdout)]
+    assert "2025-12-19" not in sessions  # now explained by the catalogue
+
+
+def test_suggest_json_and_options(invoke: Invoke, tmp_path: Path) -> None:
+    context = _context(tmp_path)
+    result = invoke("events", "suggest", "--json", "--ticker", "NBIS", "--since", "2026-01-01",
+                    "--z", "2.5", context=context)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload and all(set(item) == {"ticker", "session", "return", "abnormal", "z", "model"}
+                           for item in payload)
+    assert {item["ticker"] for item in payload} == {"NBIS"}
+    assert all(item["session"] >= "2026-01-01" and abs(item["z"]) > 2.5 for item in payload)
+    assert payload[0]["session"] == "2026-03-11"
+    bad = invoke("events", "suggest", "--since", "2026-02-30", context=context)
+    assert bad.exit_code == 2 and "--since" in bad.stderr
+    missing = invoke("events", "suggest", "--ticker", "ZZZ", context=context)
+    assert missing.exit_code == 2 and "ZZZ" in missing.stderr
 
 
 ADD = ["events", "add", "--id", "nbis-new-deal", "--announced", "2025-10-04", "--timing",

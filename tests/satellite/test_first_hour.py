@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import typer
 
-from satellite.cli.app import app
-from satellite.cli.context import AppContext
+from satellite_cli.app import app
+from satellite_cli.context import AppContext
 from tests.conftest import DATA, Invoke
 
 CORE_PACKAGES = ["market", "events", "strategies", "backtests", "bot"]
@@ -113,14 +113,14 @@ def test_core_packages_never_import_the_cli_layer(package: str) -> None:
     code = (f"import sys, pkgutil, importlib, {package}\n"
             f"for info in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
             "    importlib.import_module(info.name)\n"
-            "bad = sorted(name for name in sys.modules if name.startswith('satellite.cli'))\n"
+            "bad = sorted(name for name in sys.modules if name.startswith('satellite_cli'))\n"
             "print(bad)\nsys.exit(1 if bad else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_help_loads_no_pandas() -> None:
-    code = ("import sys\nfrom satellite.cli.app import app\n"
+    code = ("import sys\nfrom satellite_cli.app import app\n"
             "try:\n    app(['--help'], prog_name='satellite')\nexcept SystemExit:\n    pass\n"
             "sys.exit(1 if 'pandas' in sys.modules or 'numba' in sys.modules else 0)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

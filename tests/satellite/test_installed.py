@@ -8,6 +8,7 @@ then runs from it, and the installed tree must be byte-for-byte what pip left.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -27,11 +28,13 @@ def _snapshot(site: Path) -> dict[str, tuple[int, int]]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = tmp_path_factory.mktemp("site")
-    build = tmp_path_factory.mktemp("build")
+    source = tmp_path_factory.mktemp("source") / "satellite"  # a copy: the build writes beside it
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "*.egg-info", "__pycache__", "tests", "benchmarks"))
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-         "--disable-pip-version-check", "-q", "--target", str(site), str(ROOT)],
-        capture_output=True, text=True, timeout=600, cwd=build,
+         "--disable-pip-version-check", "-q", "--target", str(site), str(source)],
+        capture_output=True, text=True, timeout=600, cwd=source,
     )
     assert done.returncode == 0, done.stderr
     return site
@@ -55,13 +58,13 @@ def test_no_command_writes_inside_the_installed_packages(installed: Path, tmp_pa
     ]
     for command in commands:
         done = subprocess.run(
-            [sys.executable, "-S", "-c", "from satellite.cli.app import main; main()", *command],
+            [sys.executable, "-S", "-c", "from satellite_cli.app import main; main()", *command],
             capture_output=True, text=True, timeout=600, cwd=tmp_path, env=environment,
         )
         assert done.returncode == 0, (command, done.stderr)
     where = subprocess.run(  # -S: no .pth of the test environment, so no editable-install finder
         [sys.executable, "-S", "-c",
-         "import satellite.cli.app as a, backtests as b; print(a.__file__, b.__file__)"],
+         "import satellite_cli.app as a, backtests as b; print(a.__file__, b.__file__)"],
         capture_output=True, text=True, env=environment, timeout=60).stdout
     assert where.count(str(installed)) == 2, where
     assert _snapshot(installed) == before

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from satellite.cli.context import AppContext
-from satellite.cli.output import print_json
+from satellite_cli.context import AppContext
+from satellite_cli.output import print_json
 
 app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
 

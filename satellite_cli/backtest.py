@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from satellite.cli.context import AppContext
-from satellite.cli.notes import note_stale_prices
-from satellite.cli.options import parse_date
-from satellite.cli.output import console, percent, print_json, ratio
+from satellite_cli.context import AppContext
+from satellite_cli.notes import note_stale_prices
+from satellite_cli.options import parse_date
+from satellite_cli.output import console, percent, print_json, ratio
 
 if TYPE_CHECKING:  # the core packages load when a command runs, not for --help
     from backtests.report import Stats

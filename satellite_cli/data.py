@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from satellite.cli.context import AppContext
-from satellite.cli.output import console, print_json
 from satellite.errors import PriceDataError, SatelliteError, TemporaryError, UserInputError
 from satellite.tickers import parse_ticker
+from satellite_cli.context import AppContext
+from satellite_cli.output import console, print_json
 
 app = typer.Typer(help="Check, update and import price data.", no_args_is_help=True)
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from satellite.cli.backtest import SetOption, load_events
-from satellite.cli.context import AppContext
-from satellite.cli.options import parse_date
-from satellite.cli.output import console, print_json
+from satellite_cli.backtest import SetOption, load_events
+from satellite_cli.context import AppContext
+from satellite_cli.options import parse_date
+from satellite_cli.output import console, print_json
 
 
 def register(app: typer.Typer) -> None:

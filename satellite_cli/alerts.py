@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from satellite.cli.context import AppContext
-from satellite.cli.options import parse_date
-from satellite.cli.output import console, print_json
 from satellite.errors import UserInputError
+from satellite_cli.context import AppContext
+from satellite_cli.options import parse_date
+from satellite_cli.output import console, print_json
 
 if TYPE_CHECKING:  # the alert engine loads when a command runs, not for --help
     from bot.alert import Alert

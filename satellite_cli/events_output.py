@@ -9,7 +9,7 @@ from rich.table import Table
 
 from events.study import Aggregate
 from events.study_report import StudyResult, window_key
-from satellite.cli.output import console, percent
+from satellite_cli.output import console, percent
 
 
 def print_list(rows: list[dict[str, Any]]) -> None:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from satellite.cli.backtest import load_events
-from satellite.cli.context import AppContext
-from satellite.cli.notes import note_stale_prices
-from satellite.cli.options import parse_date
-from satellite.cli.output import console, percent, print_json, ratio
 from satellite.errors import UserInputError
+from satellite_cli.backtest import load_events
+from satellite_cli.context import AppContext
+from satellite_cli.notes import note_stale_prices
+from satellite_cli.options import parse_date
+from satellite_cli.output import console, percent, print_json, ratio
 
 if TYPE_CHECKING:  # the core packages load when the command runs, not for --help
     from backtests.tune import TuneResult

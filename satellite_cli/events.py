@@ -1,4 +1,5 @@
-"""`satellite events list | show | validate | add | study`: the event catalogue and its study."""
+"""`satellite events list | show | validate | add | study | suggest`: the event catalogue, its study
+and the moves it lacks."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from events.vocabulary import KINDS, TIMINGS
-from satellite.cli.context import AppContext
-from satellite.cli.notes import note_stale_prices
-from satellite.cli.output import console, print_json
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
+from satellite_cli.context import AppContext
+from satellite_cli.notes import note_stale_prices
+from satellite_cli.output import console, print_json
 
 if TYPE_CHECKING:  # the catalogue, prices and the study load when a command runs
     import pandas as pd
 
     from events.align import AlignedEvent
 
-app = typer.Typer(help="The event catalogue: list, show, validate, add; the event study.",
+app = typer.Typer(help="The event catalogue: list, show, validate, add; the event study; suggest.",
                   no_args_is_help=True)
 
 TickerOption = Annotated[str | None, typer.Option("--ticker", help="only this ticker")]
@@ -78,7 +79,7 @@ def list_events(
 ) -> None:
     """One row per (event, ticker): day 0, pre-announcement close, day-0 and 5-session moves."""
     from events.views import list_row
-    from satellite.cli import events_output as out
+    from satellite_cli import events_output as out
 
     context: AppContext = ctx.obj
     symbol = None if ticker is None else parse_ticker(ticker)
@@ -98,7 +99,7 @@ def show(
 ) -> None:
     """Everything about one event, with each ticker's price path from day -5 to day +20."""
     from events.views import show_payload
-    from satellite.cli import events_output as out
+    from satellite_cli import events_output as out
 
     context: AppContext = ctx.obj
     aligned, frames = _aligned(context)
@@ -153,23 +154,28 @@ def study(
         "--gap", min=0, help="sessions between estimation and event windows")] = 5,
     min_estimation: Annotated[int, typer.Option(
         "--min-estimation", min=2, help="fewest sessions for a fitted model")] = 30,
+    placebo_draws: Annotated[int, typer.Option(
+        "--placebo-draws", min=1000, help="pseudo-event samples per group for the placebo p-value")]
+    = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the placebo draws")] = 15,
     ticker: TickerOption = None,
     kind: KindOption = None,
     as_json: JsonOption = False,
     html: Annotated[Path | None, typer.Option("--html", help="write a plotly HTML chart here")]
     = None,
 ) -> None:
-    """Market-model event study: AR per day, CARs per event, mean CAR and t-stat by ticker/kind."""
+    """Market-model event study: CARs per event and, by ticker and kind, mean CAR with the t, BMP,
+    rank, sign and placebo tests; tradeable CAR from the first open after the news."""
     from events.plot import write_html
     from events.study import StudySettings
-    from events.study_report import as_json as study_json
-    from events.study_report import parse_window, run_study
-    from satellite.cli import events_output as out
+    from events.study_json import as_json as study_json
+    from events.study_report import event_days_of, parse_window, run_study
+    from satellite_cli import study_output as out
 
     context: AppContext = ctx.obj
     try:
         settings = StudySettings(parse_window(window), estimation, gap,
-                                 min(min_estimation, estimation))
+                                 min(min_estimation, estimation), placebo_draws, seed)
     except ValueError as err:
         raise UserInputError(f"--window {err}") from None
     bench = parse_ticker(benchmark) if benchmark else context.config.settings.portfolio.core
@@ -180,7 +186,7 @@ def study(
     for name in (bench, alternative):
         if name is not None and name not in frames:
             frames[name] = context.store.load(name).frame
-    result = run_study(aligned, frames, settings, bench, alternative)
+    result = run_study(aligned, frames, settings, bench, alternative, event_days_of(aligned_all))
     if not as_json:  # JSON output stays one document
         note_stale_prices({name: frames[name] for name in {bench, *(item.ticker for item in aligned)}})
     if html is not None:
@@ -191,6 +197,50 @@ def study(
         print_json(study_json(result))
         return
     out.print_study(result)
+
+
+@app.command("suggest")
+def suggest(
+    ctx: typer.Context,
+    ticker: Annotated[str | None, typer.Option(
+        "--ticker", help="only this ticker [default: the portfolio's tickers]")] = None,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="first session to scan, YYYY-MM-DD [default: the first catalogued "
+        "announcement]")] = None,
+    z: Annotated[float, typer.Option("--z", min=0.0, help="list sessions with |z| above this")] = 3.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Sessions whose abnormal return (market model, the study's estimation rules) is beyond z
+    standard deviations and that no catalogue event explains (day 0 or +1), ranked by |z|."""
+    import pandas as pd
+
+    from events.study import StudySettings
+    from events.study_report import choose_benchmark
+    from events.suggest import scan_all, suggestion_json
+    from satellite_cli import study_output as out
+    from satellite_cli.options import parse_date
+
+    context: AppContext = ctx.obj
+    tickers = [parse_ticker(ticker)] if ticker else context.config.settings.portfolio.tickers
+    for name in tickers:
+        if not context.store.has(name):
+            raise UserInputError(f"--ticker {name}: no prices stored; run `satellite data update {name}`")
+    aligned, frames = _aligned(context)
+    start = parse_date(since, "--since")
+    if start is None and aligned:
+        start = pd.Timestamp(min(item.event.announced for item in aligned))
+    core = context.config.settings.portfolio.core
+    alternative = ALTERNATIVE_BENCHMARK if context.store.has(ALTERNATIVE_BENCHMARK) else None
+    benchmarks = {name: choose_benchmark(name, core, alternative) for name in tickers}
+    for name in {*tickers, *(bench for bench in benchmarks.values() if bench is not None)}:
+        if name not in frames:
+            frames[name] = context.store.load(name).frame
+    scan = scan_all(tickers, frames, aligned, benchmarks, StudySettings(), z, start)
+    if as_json:
+        print_json([suggestion_json(item) for item in scan.suggestions])
+        return
+    note_stale_prices({name: frames[name] for name in tickers})
+    out.print_suggestions(scan, z)
 
 
 def parse_usd(text: str | None, option: str) -> float | None:

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from satellite.cli.context import AppContext
-from satellite.cli.output import console, print_json
 from satellite.errors import ConfigError, SatelliteError, TemporaryError, UserInputError
+from satellite_cli.context import AppContext
+from satellite_cli.output import console, print_json
 
 app = typer.Typer(help="Run the Telegram bot, send a test message, show delivery status.",
                   no_args_is_help=True)

@@ -13,10 +13,10 @@ import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
-from satellite.cli import alerts, backtest, bias, bot, config, data, events, tune
-from satellite.cli.context import AppContext
 from satellite.errors import SatelliteError
 from satellite.paths import numba_cache_dir
+from satellite_cli import alerts, backtest, bias, bot, config, data, events, tune
+from satellite_cli.context import AppContext
 
 
 class SatelliteGroup(TyperGroup):
