@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ def test_shipped_catalogue_has_the_20_events_of_the_research_table() -> None:
     assert by_id["crwv-openai-11.9b"].timing == "unknown"
     assert by_id["nbis-700m-raise"].value_usd == 700e6
     assert all(event.sources for event in events)
+
+
+def test_sources_name_something_a_reader_can_find() -> None:
+    """An article (publisher or author, with a title, date or URL), or the price move that
+    confirms a widely reported fact: never an internal label such as 'seed 000' or 'public'."""
+    events = load_catalogue([SHIPPED_CATALOGUE], KNOWN, TODAY)
+    findable = re.compile(r"https://|\d{4}-\d{2}-\d{2}|WeChat|RockFlow|article|confirm it: \w+ [+-]\d")
+    for event in events:
+        for source in event.sources:
+            assert not re.search(r"\bseed \d|^public$", source), (event.id, source)
+            assert findable.search(source), (event.id, source)
 
 
 def test_a_weekend_date_is_valid(tmp_path: Path) -> None:
