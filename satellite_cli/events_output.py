@@ -1,4 +1,5 @@
-"""How the events commands print: rich tables (loaded only when a command prints)."""
+"""How `events list` and `events show` print: rich tables (loaded only when a command prints);
+`events study` and `events suggest`: satellite_cli/study_output.py."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from events.study import Aggregate
-from events.study_report import StudyResult, window_key
 from satellite_cli.output import console, percent
 
 
@@ -52,8 +51,8 @@ def print_show(payload: dict[str, Any]) -> None:
             console.print(f"  {label}: {payload[key]}", soft_wrap=True, markup=False)
     if payload["value_usd"] is not None:
         console.print(f"  value: {usd(payload['value_usd'], payload['value_usd_max'])} USD")
-    if payload["sources"]:
-        console.print(f"  sources: {'; '.join(payload['sources'])}", soft_wrap=True, markup=False)
+    for source in payload["sources"]:
+        console.print(f"  source: {source}", soft_wrap=True, markup=False)
     for detail in payload["tickers_detail"]:
         pre = "-" if detail["pre_close"] is None else f"{detail['pre_close']:.2f}"
         console.print(
@@ -71,41 +70,3 @@ def print_show(payload: dict[str, Any]) -> None:
                 table.add_row(str(point["day"]), point["date"], f"{point['close']:.2f}",
                               percent(point["vs_pre_close"]))
             console.print(table)
-
-
-def _mean_t(stat: Aggregate) -> str:
-    if stat.mean is None:
-        return "-"
-    t_stat = "" if stat.t_stat is None else f" ({stat.t_stat:.2f})"
-    return f"{percent(stat.mean)}{t_stat}"
-
-
-def print_study(result: StudyResult) -> None:
-    windows = result.settings.sub_windows()
-    settings = result.settings
-    table = Table(title=f"Mean CAR (t-stat) by ticker and kind (benchmark {result.benchmark}, estimation "
-                  f"{settings.estimation} sessions, gap {settings.gap})")
-    for column in ("ticker", "kind", "n", *(f"CAR [{window_key(w).replace(':', ',')}]"
-                                           for w in windows)):
-        table.add_column(column, justify="left" if column in ("ticker", "kind") else "right")
-    for group in result.groups:
-        table.add_row(group.ticker, group.kind, str(group.n),
-                      *(_mean_t(group.stats[window]) for window in windows))
-    console.print(table)
-    events_table = Table(title="Per event (* flagged: short history or fallback model)")
-    for column in ("id", "ticker", "day 0", "model", "est.", "beta",
-                   *(f"[{window_key(w).replace(':', ',')}]" for w in windows)):
-        events_table.add_column(column, justify="left" if column in ("id", "ticker", "model")
-                                else "right", no_wrap=column == "id")
-    for row in result.rows:
-        model = row.result.model + (" *" if row.result.flagged else "")
-        beta = "-" if row.result.beta is None else f"{row.result.beta:.2f}"
-        events_table.add_row(
-            row.aligned.event.id, row.aligned.ticker, f"{row.aligned.day0:%Y-%m-%d}", model,
-            str(row.result.estimation_sessions), beta,
-            *(percent(row.cars[window]) for window in windows),
-        )
-    console.print(events_table)
-    for item, reason in result.skipped:
-        console.print(f"skipped {item.event.id} ({item.ticker}): {reason}",
-                      soft_wrap=True, markup=False)

@@ -87,6 +87,8 @@ def test_show(invoke: Invoke, tmp_path: Path) -> None:
     assert path[4]["date"] == "2025-09-08" and path[4]["vs_pre_close"] == 0.0
     table = invoke("events", "show", "nbis-microsoft", context=context)
     assert "pre-announcement close 64.06" in table.stdout
+    sources = [line for line in table.stdout.splitlines() if line.startswith("  source: ")]
+    assert len(sources) == 3 and "https://www.vpshk.cn/20260117517.html" in sources[0]
     missing = invoke("events", "show", "nbis-microsof", context=context)
     assert missing.exit_code == 2
     assert "did you mean 'nbis-microsoft'?" in missing.stderr
