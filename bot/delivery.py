@@ -1,17 +1,22 @@
-"""Drain the outbox into Telegram: one claimed row at a time, faults handled by kind.
+"""Drain the outbox into Telegram: one claimed row at a time, each chat and part once.
 
-- RetryAfter (HTTP 429): wait the time Telegram asks for and resend the same part; a wait longer
-  than `max_wait` puts the row back with next_try at that time instead.
+An alert goes to every chat in [telegram] chat_ids, in parts: stop_hit and drawdown alerts as
+a photo with a chart (the text as caption when it fits in 1,024 characters), texts over 4,096
+characters split on line breaks, nothing dropped. Each part Telegram accepts is recorded at once
+(bot.outbox), so whatever fails later, a retry sends only the parts a chat has not got.
+
+Faults, by kind:
+- RetryAfter (HTTP 429): the whole bot pauses until retry_after has passed (bot.chats), then
+  the same part is resent; a wait longer than `max_wait` ends the pass and the row waits.
 - NetworkError (5xx, connection refused): a few quick retries of the same part, then the row
   goes back to pending with an exponential back-off (retry_seconds x 2^n, at most an hour) and
-  the pass ends (the server is likely down). TimedOut goes to the back-off at once: Telegram
-  may have sent the message, so each time-out risks one duplicate, never a loss.
-- InvalidToken (401/404) / Forbidden (403): Telegram refuses us for good: the row is kept as
-  'failed', the error is logged loudly and shown by `satellite bot status`; the pass ends.
-- BadRequest (400): this message cannot be sent as it is: the row is kept as 'failed'.
-
-Alerts go to every chat in [telegram] chat_ids, stop_hit and drawdown alerts as a photo with
-a chart. Texts over 4096 characters are split on line breaks, nothing dropped.
+  the pass ends; rows behind it wait (order is kept). TimedOut goes to the back-off at once:
+  Telegram may have delivered that part, so each time-out risks one duplicate of one part.
+- Forbidden (403): that chat blocked the bot or removed it: the chat is marked blocked (logged
+  once), the alert still goes to every other chat and the row is kept as 'failed' until the
+  next `bot run` start. When every chat is blocked the pass ends.
+- InvalidToken (401/404): Telegram refuses the bot: nothing more is sent until the next start.
+- BadRequest (400): this message cannot go to that chat as it is: kept as 'failed'.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ ChartMaker = Callable[[Alert], Awaitable[bytes | None]]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    quick_retries: int = 2          # same-part retries after a time-out or 5xx, within a pass
+    quick_retries: int = 2          # same-part retries after a 5xx, within a pass
     quick_delay: float = 1.0        # seconds before the first quick retry (doubles)
     max_wait: float = 60.0          # longest RetryAfter waited in-pass
     backoff: float = 30.0           # first back-off step between passes, seconds
@@ -64,16 +69,27 @@ class DrainReport:
     retry_later: int = 0
     failed: int = 0
     muted: bool = False
-    blocked: str | None = None      # the refusal (401/403) that stopped the pass
+    blocked: str | None = None      # the refusal (401, or 403 from every chat) that stops delivery
+    paused_until: dt.datetime | None = None
     errors: list[str] = field(default_factory=list)
 
 
-class Later(Exception):
-    """Put the row back; try again at `when`."""
+@dataclass(frozen=True)
+class Part:
+    """One Bot API call of an alert: key 'photo' (a chart, caption optional) or 'text1'..'textN'."""
 
-    def __init__(self, error: str, when: dt.datetime) -> None:
+    key: str
+    text: str | None
+    photo: bytes | None = None
+
+
+class Later(Exception):
+    """Put the row back; try again at `when` (a flood-control wait pauses the whole bot)."""
+
+    def __init__(self, error: str, when: dt.datetime, pause: bool = False) -> None:
         super().__init__(error)
         self.when = when
+        self.pause = pause
 
 
 class LostClaim(Exception):
@@ -101,8 +117,24 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
+def plan_parts(text: str, photo: bytes | None, sent: set[str]) -> list[Part]:
+    """The parts of an alert for one chat, given the parts it already has: once a text part went
+    out without a chart, no chart follows; once the chart went out, it is never sent again."""
+    texts = [Part(f"text{number}", part) for number, part in enumerate(split_text(text), start=1)]
+    with_photo = "photo" in sent or (photo is not None and not any(key.startswith("text") for key in sent))
+    if not with_photo:
+        return texts
+    caption = text if len(text) <= CAPTION_LIMIT else None
+    return [Part("photo", caption, photo), *([] if caption is not None else texts)]
+
+
 def _seconds(value: int | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _describe(err: Exception) -> str:
+    name, text = type(err).__name__, str(err)
+    return redact(text if text.startswith(name) else f"{name}: {text}")
 
 
 class Deliverer:
@@ -116,81 +148,115 @@ class Deliverer:
         self.chart = chart
         self.policy = policy or RetryPolicy()
 
+    def stopped(self, report: DrainReport) -> bool:
+        """Muted, or refused by Telegram for the bot or for every chat: report why."""
+        state = self.outbox.state
+        report.muted = state.muted
+        report.blocked = state.bot_refusal()
+        blocked = {chat_id for chat_id, chat in state.chats().items() if chat.blocked}
+        if report.blocked is None and self.chat_ids and set(self.chat_ids) <= blocked:
+            report.blocked = f"every chat refused delivery ({', '.join(map(str, self.chat_ids))})"
+        return report.muted or report.blocked is not None
+
     async def drain(self, now: Callable[[], dt.datetime] = utc_now) -> DrainReport:
-        """Send every deliverable row; stop at the first refusal or outage."""
+        """Send every deliverable row in order; stop at a bot-wide refusal, an outage or a pause."""
         report = DrainReport()
-        if self.outbox.muted:
-            report.muted = True
-            return report
-        while (item := self.outbox.claim(now())) is not None:
+        while not self.stopped(report) and (item := self.outbox.claim(now())) is not None:
             try:
-                message_id = await self.deliver(item)
+                refusals = await self.deliver(item, now)
             except Later as later:
-                self.outbox.retry_later(item, str(later), later.when, now())
-                report.retry_later += 1
-                report.errors.append(redact(str(later)))
-                log.warning("alert %s not delivered yet (%s); next try %s", item.alert_id,
-                            redact(str(later)), f"{later.when:%Y-%m-%d %H:%M:%S} UTC")
+                self.settle_later(item, later, report, now())
                 break
             except LostClaim as err:
                 log.warning("%s; not sending it here", err)
                 continue
-            except (InvalidToken, Forbidden) as err:
-                text = f"{type(err).__name__}: {err}"
-                self.outbox.failed(item, text, now())
+            except InvalidToken as err:
+                self.outbox.failed(item, _describe(err), now())
+                self.outbox.state.refuse_bot(_describe(err))
                 report.failed += 1
-                report.blocked = redact(text)
-                log.error("Telegram refused delivery (%s): fix the token or chat_ids, or unblock the "
-                          "bot; the alert is kept and retried at the next `satellite bot run`",
-                          redact(text))
-                break
-            except BadRequest as err:
-                text = f"BadRequest: {err}"
-                self.outbox.failed(item, text, now())
+                log.error("Telegram refused the bot token (%s): nothing is sent until `satellite bot run` "
+                          "starts again with a valid token; alerts are kept", _describe(err))
+                continue  # stopped() ends the pass and reports the refusal
+            if refusals:
+                self.outbox.failed(item, "; ".join(refusals), now())
                 report.failed += 1
-                report.errors.append(redact(text))
-                log.error("Telegram refused alert %s: %s", item.alert_id, redact(text))
+                report.errors.extend(refusals)
             else:
-                self.outbox.sent(item, message_id, now())
+                self.outbox.sent(item, now())
                 report.sent += 1
-                log.info("alert %s delivered (message %s)%s", item.alert_id, message_id,
-                         " again: its earlier send was cut short" if item.was_unknown else "")
+                again = "; its missing parts again: its earlier send was cut short" * item.was_unknown
+                log.info("alert %s delivered to %d chat(s)%s", item.alert_id, len(self.chat_ids), again)
+        report.paused_until = self.outbox.state.paused_until(now())
         return report
+
+    def settle_later(self, item: OutboxItem, later: Later, report: DrainReport, now: dt.datetime) -> None:
+        if later.pause:
+            self.outbox.state.pause(later.when)
+        self.outbox.retry_later(item, str(later), later.when, now)
+        report.retry_later += 1
+        report.errors.append(redact(str(later)))
+        log.warning("alert %s not delivered yet (%s); next try %s", item.alert_id, redact(str(later)),
+                    f"{later.when:%Y-%m-%d %H:%M:%S} UTC")
 
     def backoff(self, attempts: int) -> dt.timedelta:
         seconds = min(self.policy.backoff * 2 ** max(attempts - 1, 0), self.policy.max_backoff)
         return dt.timedelta(seconds=seconds)
 
-    async def deliver(self, item: OutboxItem) -> int | None:
-        """Send one alert to every chat; return the first message's id."""
+    async def deliver(self, item: OutboxItem, now: Callable[[], dt.datetime] = utc_now) -> list[str]:
+        """Send the alert's missing parts to every chat that lacks them; return the refusals."""
         text = alert_text(item.alert)
-        photo = None
-        if self.chart is not None and item.alert.rule in PHOTO_RULES:
-            try:
-                photo = await self.chart(item.alert)
-            except Exception as err:  # a chart is a bonus: never let it block the alert
-                log.warning("no chart for alert %s (%s); sending text only", item.alert_id,
-                            redact(f"{type(err).__name__}: {err}"))
-        first: int | None = None
+        photo: list[bytes | None] = []  # made once, and only if some chat still needs the chart
+        refusals: list[str] = []
+        done = self.outbox.chats_done(item)
         for chat_id in self.chat_ids:
-            message_id = await self.send_to(chat_id, text, photo, item)
-            first = message_id if first is None else first
-        return first
+            if chat_id in done:
+                continue
+            chat = self.outbox.state.chats().get(chat_id)
+            if chat is not None and chat.blocked:
+                refusals.append(f"chat {chat_id} is blocked ({chat.error})")
+                continue
+            try:
+                await self.send_to(chat_id, text, item, photo)
+            except Forbidden as err:
+                refusals.append(f"chat {chat_id}: {_describe(err)}")
+                if self.outbox.state.block_chat(chat_id, _describe(err), now()):
+                    log.error("chat %s refused delivery (%s): alerts for it are kept until the bot is "
+                              "unblocked there and `satellite bot run` restarts; other chats still get them",
+                              chat_id, _describe(err))
+            except BadRequest as err:
+                refusals.append(f"chat {chat_id}: {_describe(err)}")
+                log.error("Telegram refused alert %s for chat %s: %s", item.alert_id, chat_id, _describe(err))
+            else:
+                self.outbox.record_chat(item, chat_id, now())
+        return refusals
 
-    async def send_to(self, chat_id: int, text: str, photo: bytes | None, item: OutboxItem) -> int:
-        first: int | None = None
-        parts = split_text(text)
-        if photo is not None:
-            caption = text if len(text) <= CAPTION_LIMIT else None
-            message = await self.call(lambda: self.bot.send_photo(chat_id, photo, caption=caption), item)
-            first = message.message_id
-            if caption is not None:
-                parts = []
-        for part in parts:
-            message = await self.call(lambda part=part: self.bot.send_message(chat_id, part), item)  # type: ignore[misc]
-            first = message.message_id if first is None else first
-        assert first is not None
-        return first
+    async def send_to(self, chat_id: int, text: str, item: OutboxItem, photo: list[bytes | None]) -> None:
+        sent = self.outbox.parts_sent(item, chat_id)
+        needs_chart = "photo" not in sent and not any(key.startswith("text") for key in sent)
+        if needs_chart and not photo:
+            photo.append(await self.make_chart(item))
+        for part in plan_parts(text, photo[0] if photo else None, sent):
+            if part.key in sent:
+                continue
+            message = await self.call(lambda part=part: self.send_part(chat_id, part), item)  # type: ignore[misc]
+            if not self.outbox.record_part(item, chat_id, part.key, message.message_id):
+                raise LostClaim(f"alert {item.alert_id} was taken over by another process")
+
+    async def make_chart(self, item: OutboxItem) -> bytes | None:
+        if self.chart is None or item.alert.rule not in PHOTO_RULES:
+            return None
+        try:
+            return await self.chart(item.alert)
+        except Exception as err:  # a chart is a bonus: never let it block the alert
+            log.warning("no chart for alert %s (%s); sending text only", item.alert_id, _describe(err))
+            return None
+
+    async def send_part(self, chat_id: int, part: Part) -> Message:
+        if part.key == "photo":
+            assert part.photo is not None
+            return await self.bot.send_photo(chat_id, part.photo, caption=part.text)
+        assert part.text is not None
+        return await self.bot.send_message(chat_id, part.text)
 
     async def call(self, send: Callable[[], Awaitable[Message]], item: OutboxItem) -> Message:
         """One Bot API call with in-pass retries; raises Later, or a permanent TelegramError."""
@@ -202,17 +268,17 @@ class Deliverer:
                 return await send()
             except RetryAfter as err:
                 wait = _seconds(err.retry_after)
+                until = utc_now() + dt.timedelta(seconds=wait)
                 if wait > self.policy.max_wait:
-                    raise Later(f"RetryAfter: Telegram asks to wait {wait:g} s",
-                                utc_now() + dt.timedelta(seconds=wait)) from None
-                log.warning("Telegram flood control: waiting %g s before resending", wait)
-                await asyncio.sleep(wait)
+                    raise Later(f"RetryAfter: Telegram asks to wait {wait:g} s", until, pause=True) from None
+                until = self.outbox.state.pause(until)
+                log.warning("Telegram flood control: nothing is sent for %g s, then this part again", wait)
+                await asyncio.sleep(max((until - utc_now()).total_seconds(), 0.0))
             except (InvalidToken, Forbidden, BadRequest):
                 raise
             except (NetworkError, TelegramError) as err:
                 # a time-out is ambiguous (Telegram may have sent it): no quick resend, back off
                 if quick >= self.policy.quick_retries or isinstance(err, TimedOut):
-                    raise Later(f"{type(err).__name__}: {err}", utc_now() + self.backoff(item.attempts)) \
-                        from None
+                    raise Later(_describe(err), utc_now() + self.backoff(item.attempts)) from None
                 await asyncio.sleep(self.policy.quick_delay * 2 ** quick)
                 quick += 1

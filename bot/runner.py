@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from market.update import update_ticker
 from satellite.errors import SatelliteError, TemporaryError, UserInputError
 
 log = logging.getLogger("satellite.bot")
+REMINDER_SECONDS = 300.0  # while delivery is refused: one reminder in the log this often
 T = TypeVar("T")
 
 
@@ -96,7 +98,8 @@ class BotRuntime:
         self.check_lock = asyncio.Lock()
         self.drain_lock = asyncio.Lock()
         self.wake = asyncio.Event()
-        self.blocked: str | None = None
+        self.reminder_seconds = REMINDER_SECONDS
+        self.reminded: float | None = None  # when a blocked delivery was last logged (monotonic)
         self.fetch: asyncio.Future[None] | None = None
 
     def close(self) -> None:
@@ -164,26 +167,41 @@ class BotRuntime:
 
     async def drain(self) -> DrainReport:
         async with self.drain_lock:
-            if self.blocked is not None:
-                log.error("delivery stopped: %s; restart `satellite bot run` once fixed", self.blocked)
-                return DrainReport(blocked=self.blocked)
             report = await self.deliverer.drain()
-            if report.blocked is not None:
-                self.blocked = report.blocked
+            self.remind()
             return report
+
+    def remind(self) -> None:
+        """While Telegram refuses the bot or a chat: the change itself was logged when it happened
+        (bot.delivery); after that one reminder every reminder_seconds, not one per pass."""
+        state = self.outbox.state
+        refusal = state.bot_refusal()
+        chats = [f"chat {c.chat_id} since {c.since} ({c.error})" for c in state.chats().values()
+                 if c.blocked and c.chat_id in self.deliverer.chat_ids]
+        if refusal is None and not chats:
+            self.reminded = None
+            return
+        if self.reminded is None:
+            self.reminded = time.monotonic()
+        elif time.monotonic() - self.reminded >= self.reminder_seconds:
+            self.reminded = time.monotonic()
+            kept = self.outbox.counts()["failed"]
+            log.error("delivery still refused: %s; %d alert(s) kept; fix it, then restart the bot",
+                      redact(refusal or "; ".join(chats)), kept)
 
     async def delivery_loop(self) -> None:
         """Retry undelivered alerts: at their next_try, on a wake-up, or every retry_seconds."""
         while True:
             self.wake.clear()
-            try:
-                await self.drain()
-            except Exception as err:
-                log.error("delivery failed: %s", redact(f"{type(err).__name__}: {err}"), exc_info=True)
-            due = self.outbox.next_due()
             delay = float(self.retry_seconds)
-            if due is not None and not self.outbox.muted:
-                delay = min(max((due - utc_now()).total_seconds(), 0.2), delay)
+            try:
+                report = await self.drain()
+                due = self.outbox.next_due()
+                if due is not None and report.blocked is None:
+                    delay = min(max((due - utc_now()).total_seconds(), 0.2), delay)
+            except Exception as err:
+                log.error("delivery failed: %s", redact(f"{type(err).__name__}: {err}"),
+                          exc_info=not isinstance(err, SatelliteError))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), delay)
 

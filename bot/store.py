@@ -5,13 +5,22 @@
 - evaluations: each evaluated session, whether it was complete (no stale ticker) and the rule
   state after it (positions' stops and highs), written in the same transaction as its alerts.
 
+- delivered_parts / delivered_chats: what reached each chat, part by part (bot.delivery).
+
 Each session is recorded in one IMMEDIATE transaction, so a kill -9 at any point leaves either
 all of a session's rows or none, and two processes on one file cannot both insert an alert.
+
+The file (and SQLite's -wal and -shm beside it, which take its mode) is created 0600. A file
+that is not a database, a damaged one, a folder or an unwritable place is a UserInputError
+naming the file; a database another process keeps locked longer than BUSY_TIMEOUT seconds is a
+TemporaryError ("busy, retry").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +31,9 @@ from typing import Any
 import pandas as pd
 
 from bot.alert import Alert
+from satellite.errors import SatelliteError, TemporaryError, UserInputError
+
+BUSY_TIMEOUT = 5.0  # seconds to wait for a lock another process holds, then "busy, retry"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -48,6 +60,27 @@ CREATE TABLE IF NOT EXISTS outbox (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
 );
 CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, next_try);
+CREATE TABLE IF NOT EXISTS delivered_parts (
+    alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    chat_id INTEGER NOT NULL,
+    part TEXT NOT NULL,
+    message_id INTEGER,
+    sent_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (alert_id, chat_id, part)
+);
+CREATE TABLE IF NOT EXISTS delivered_chats (
+    alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    chat_id INTEGER NOT NULL,
+    delivered_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (alert_id, chat_id)
+);
+CREATE TABLE IF NOT EXISTS chats (
+    chat_id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('ok', 'blocked')),
+    error TEXT,
+    since TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS evaluations (
     session TEXT PRIMARY KEY,
     complete INTEGER NOT NULL,
@@ -74,31 +107,56 @@ class LedgerRow:
 class AlertStore:
     """The ledger, outbox and evaluations of one SQLite file."""
 
-    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        self.connection.row_factory = sqlite3.Row
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=FULL")
-        self.connection.execute("PRAGMA foreign_keys=ON")
-        self.connection.executescript(SCHEMA)
+        self.timeout = BUSY_TIMEOUT if timeout is None else timeout
+        with self.guard():
+            _create_private(path)
+            self.connection = sqlite3.connect(path, timeout=self.timeout, isolation_level=None)
+            try:
+                self.connection.row_factory = sqlite3.Row
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                self.connection.execute("PRAGMA synchronous=FULL")
+                self.connection.execute("PRAGMA foreign_keys=ON")
+                self.connection.executescript(SCHEMA)
+            except Exception:
+                self.connection.close()
+                raise
 
     def close(self) -> None:
         self.connection.close()
 
     @contextmanager
+    def guard(self) -> Iterator[None]:
+        """SQLite and file-system faults as the errors the CLI maps to exit 2 or 3."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            mapped = database_error(self.path, err, self.timeout)
+            if mapped is None:
+                raise  # a programming error: a bug in satellite
+            raise mapped from None
+        except OSError as err:
+            raise UserInputError(f"{self.path}: cannot create the alert database ({err.strerror}); "
+                                 "fix the folder's permissions or set [alerts] database") from None
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self.guard():
+            return self.connection.execute(sql, args).fetchall()
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
-        self.connection.execute("BEGIN IMMEDIATE")
-        committed = False
-        try:
-            yield self.connection
-            self.connection.execute("COMMIT")
-            committed = True
-        finally:
-            if not committed:
-                self.connection.execute("ROLLBACK")
+        with self.guard():
+            self.connection.execute("BEGIN IMMEDIATE")
+            committed = False
+            try:
+                yield self.connection
+                self.connection.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed and self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
 
     def record_session(
         self, session: pd.Timestamp, alerts: list[Alert], complete: bool, rule_state: dict[str, Any]
@@ -138,12 +196,11 @@ class AlertStore:
         return row is not None
 
     def last_evaluated(self) -> pd.Timestamp | None:
-        row = self.connection.execute("SELECT max(session) FROM evaluations").fetchone()
+        [row] = self.query("SELECT max(session) FROM evaluations")
         return pd.Timestamp(row[0]) if row[0] else None
 
     def first_incomplete(self) -> pd.Timestamp | None:
-        row = self.connection.execute(
-            "SELECT min(session) FROM evaluations WHERE complete = 0").fetchone()
+        [row] = self.query("SELECT min(session) FROM evaluations WHERE complete = 0")
         return pd.Timestamp(row[0]) if row[0] else None
 
     def rule_state(self, session: pd.Timestamp | None = None) -> dict[str, Any]:
@@ -152,8 +209,8 @@ class AlertStore:
         if session is not None:
             query = "SELECT rule_state FROM evaluations WHERE session = ?"
             args = (f"{session:%Y-%m-%d}",)
-        row = self.connection.execute(query, args).fetchone()
-        return json.loads(row[0]) if row else {}
+        rows = self.query(query, args)
+        return json.loads(rows[0][0]) if rows else {}
 
     def rows(self, limit: int | None = None, pending_only: bool = False) -> list[LedgerRow]:
         query = (
@@ -165,7 +222,36 @@ class AlertStore:
         query += " ORDER BY a.session DESC, a.id DESC"
         if limit is not None:
             query += f" LIMIT {int(limit)}"
-        return [_ledger_row(row) for row in self.connection.execute(query)][::-1]
+        return [_ledger_row(row) for row in self.query(query)][::-1]
+
+
+def _create_private(path: Path) -> None:
+    """A new database file is created 0600 (its -wal and -shm files take the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def database_error(path: Path, err: sqlite3.Error, timeout: float) -> SatelliteError | None:
+    """One line naming the file and what to do, by SQLite's primary result code (None: a bug)."""
+    code = getattr(err, "sqlite_errorcode", 0) & 0xFF
+    if code in (5, 6) or "locked" in str(err):  # SQLITE_BUSY, SQLITE_LOCKED
+        return TemporaryError(f"{path}: the alert database is busy (another process has held it locked "
+                              f"for over {timeout:g} s); retry in a moment")
+    if path.is_dir():
+        return UserInputError(f"{path} is a folder, not a database file: remove it or set [alerts] "
+                              "database to a file path")
+    if code in (3, 8, 14, 23):  # SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_AUTH
+        return UserInputError(f"{path}: cannot open or write the alert database ({err}); make the file "
+                              f"and its folder {path.parent} writable, or set [alerts] database")
+    if code in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
+        return UserInputError(f"{path}: not an alert database, or a damaged one ({err}); move it aside "
+                              "(a new one is then created) or restore a backup")
+    if code in (10, 13):  # SQLITE_IOERR, SQLITE_FULL
+        return UserInputError(f"{path}: the disk refused a read or write ({err}); free space or check "
+                              "the disk, then retry")
+    return None
 
 
 def _ledger_row(row: sqlite3.Row) -> LedgerRow:

@@ -116,7 +116,7 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
 
 def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str, Any]:
     from bot.alerting import database_path
-    from bot.outbox import Outbox
+    from bot.outbox import Outbox, utc_now
     from bot.schedule import NEW_YORK, SessionTrigger, parse_time
     from bot.store import AlertStore
 
@@ -137,15 +137,22 @@ def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str,
             "last_evaluated": f"{last:%Y-%m-%d}" if last is not None else None,
             "first_incomplete": f"{incomplete:%Y-%m-%d}" if incomplete is not None else None,
             "muted": outbox.muted,
+            "paused_until": _iso(outbox.state.paused_until(utc_now())),
+            "refused": outbox.state.bot_refusal(),
             "outbox": outbox.counts(),
             "failed": outbox.failed_rows(),
             "last_error": outbox.last_error(),
             "token": _token_source(context),
             "chat_ids": len(settings.telegram.chat_ids),
+            "chats": outbox.state.report(list(settings.telegram.chat_ids)),
         }
     finally:
         store.close()
     return status
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def _stored_next_run(connection: sqlite3.Connection) -> str | None:
@@ -192,6 +199,15 @@ def status_command(
     muted = "; MUTED" if status["muted"] else ""
     console.print(f"outbox: {counts['pending']} pending, {counts['unknown']} unknown, {counts['sending']} "
                   f"sending, {counts['failed']} failed, {counts['sent']} sent{muted}")
+    if status["paused_until"]:
+        console.print(f"flood control: nothing is sent before {status['paused_until']}")
+    if status["refused"]:
+        console.print(f"[red]Telegram refused the bot[/red]: {status['refused']}; fix the token, then "
+                      "restart the bot", soft_wrap=True)
+    for chat in status["chats"]:
+        state = f"blocked since {chat['since']} ({chat['error']})" if chat["state"] == "blocked" else "ok"
+        console.print(f"chat {chat['chat_id']}: {state}, {chat['delivered']} delivered, "
+                      f"{chat['waiting']} waiting", soft_wrap=True)
     for row in status["failed"]:
         console.print(f"[red]failed[/red] {row['session']} {row['rule']} {row['subject']} after "
                       f"{row['attempts']} attempt(s): {row['last_error']}")

@@ -40,10 +40,12 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Fault:
-    """kind: 429 | 500 | 401 | 403 | 400 | slow | accept_then_hang; seconds: retry_after or delay."""
+    """kind: 429 | 500 | 401 | 403 | 400 | slow | accept_then_hang; seconds: retry_after or delay;
+    chat_id: only calls for that chat meet it (None: any call)."""
 
     kind: str
     seconds: float = 0.0
+    chat_id: int | None = None
 
 
 @dataclass
@@ -172,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
         if token != self.state.token:
             self._send(401, _error(401, "Unauthorized"))
             return
-        fault = self._fault(method)
+        fault = self._fault(method, params)
         if fault is not None and fault.kind != "accept_then_hang":
             if fault.kind == "slow":
                 time.sleep(fault.seconds)
@@ -190,12 +192,19 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.seconds)
         self._send(200 if answer.get("ok") else answer["error_code"], answer)
 
-    def _fault(self, method: str) -> Fault | None:
+    def _fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        chat_id = params.get("chat_id")
+
+        def applies(fault: Fault) -> bool:
+            return fault.chat_id is None or str(fault.chat_id) == str(chat_id)
+
         with self.state.lock:
-            queue = self.state.faults.get(method)
-            if queue:
-                return queue.pop(0)
-            return self.state.always.get(method)
+            queue = self.state.faults.get(method, [])
+            for number, fault in enumerate(queue):
+                if applies(fault):
+                    return queue.pop(number)
+            always = self.state.always.get(method)
+            return always if always is not None and applies(always) else None
 
     def _params(self, query: str, body: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
         params: dict[str, Any] = dict(parse_qsl(query))
