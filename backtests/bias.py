@@ -3,8 +3,9 @@ decide exactly what the full-data run decided up to that session.
 
 Signal strategies: signals(panel up to t, events with day 0 <= t) must equal the full run's
 rows 0..t. Target-weight strategies trade at the open of t on data up to the close of t - 1:
-they get the panel up to t with only the open of t left (high, low, close and volume of t
-blanked), and row t must equal the full run's. Checked sessions: every `stride`-th one, the
+they get the panel up to t with every field of t blanked (the open too: an order placed before
+the open cannot know it), and row t must equal the full run's. A finding makes
+`satellite check-bias` exit LOOK_AHEAD_EXIT. Checked sessions: every `stride`-th one, the
 last `last` ones, and every session where the full run's decisions change (where a leak
 would matter). stride=1 checks them all.
 """
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from backtests.run import call_strategy
+from backtests.inputs import call_strategy
 from events.align import AlignedEvent
 from market.panel import PricePanel
 from strategies.base import Signals, Strategy
 
 FIELDS = ("entries", "exits", "sizes", "limits", "groups")
+LOOK_AHEAD_EXIT = 4
+"""check-bias's exit code when a strategy's decisions differ (0 none, 2/3 input or temporary)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def check_bias(
         day = sessions[row]
         known = [e for e in events if e.day0 is not None and e.day0 <= day]
         if isinstance(full, pd.DataFrame):
-            cut = _open_only(panel.upto(day))
+            cut = _before_open(panel.upto(day))
             truncated = call_strategy(strategy, cut, known)
             assert isinstance(truncated, pd.DataFrame)
             diffs += _compare("targets", full.iloc[[row]], truncated.iloc[[row]])
@@ -94,14 +97,14 @@ def check_bias(
     return sorted(unique.values(), key=lambda d: (d.session, d.field, d.ticker)), len(rows)
 
 
-def _open_only(panel: PricePanel) -> PricePanel:
-    """The panel as known at the last session's open: only that session's open is left."""
+def _before_open(panel: PricePanel) -> PricePanel:
+    """The panel as known before the last session's open: that session has no price yet."""
     frames = []
-    for name in ("high", "low", "close", "volume"):
+    for name in ("open", "high", "low", "close", "volume"):
         frame = getattr(panel, name).copy()
         frame.iloc[-1] = np.nan
         frames.append(frame)
-    return PricePanel(panel.open, *frames)
+    return PricePanel(*frames)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,24 +1,25 @@
-"""Strategy targets + prices -> a vectorbt Portfolio (rust engine), filled at the open.
+"""A run's inputs -> the fill engine -> fills, trades and a vectorbt Portfolio (the accounting).
 
-Orders are target percentages of the shared-cash portfolio, valued and filled at the session's
-open with the configured fees and slippage; vectorbt sells before it buys ("auto" call
-sequence), so rebalancing never borrows. Before a ticker lists its price columns are filled
-with its first open so vectorbt can value a zero position; no order can fall there.
+Every run goes through the fill engine (backtests/kernel.py): strategies, core_satellite with
+or without stops, the buy-and-hold benchmark. vectorbt (rust engine) accounts for the fills:
+value, cash and the statistics of backtests/report.py. vectorbt's own from_orders is kept in
+the tests as the reference the engine must agree with.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from backtests.kernel import simulate_nb
+from backtests.inputs import Execution, ExecutionCosts, RunInputs, run_inputs
+from backtests.invariants import check_run
+from backtests.kernel import simulate
+from backtests.kernel_state import FILL, TRADE, Book, Market, Orders
 from market.panel import PricePanel
-from satellite.config import PortfolioConfig
 from strategies.base import Signals
-from strategies.stops import StopSpec, atr_before_bar
+from strategies.stops import StopSpec
 
 if TYPE_CHECKING:  # vectorbt takes seconds to import: only the commands that backtest pay it
     import vectorbt as vbt
@@ -26,204 +27,70 @@ if TYPE_CHECKING:  # vectorbt takes seconds to import: only the commands that ba
 ENGINE = "rust"
 
 
-@dataclass(frozen=True)
-class ExecutionCosts:
-    initial_cash: float
-    fees: float
-    slippage: float
-
-    @classmethod
-    def from_portfolio(cls, portfolio: PortfolioConfig) -> ExecutionCosts:
-        return cls(portfolio.initial_cash, portfolio.fees, portfolio.slippage)
-
-
-def simulate_targets(
-    panel: PricePanel, targets: pd.DataFrame, costs: ExecutionCosts
-) -> vbt.Portfolio:
-    """Trade to `targets` (sessions x tickers, NaN = no order) at each session's open."""
-    if targets.index.equals(panel.sessions) is False or list(targets.columns) != panel.tickers:
-        raise ValueError("targets must have the panel's sessions and tickers")
-    listed = panel.open.notna()
-    if (targets.notna() & ~listed).to_numpy().any():
-        raise ValueError("a target falls on a session where its ticker has no price")
-    open_ = panel.open.bfill()
-    close = panel.close.fillna(open_)
-    import vectorbt as vbt
-
-    return vbt.Portfolio.from_orders(
-        close=close,
-        size=targets.astype(float),
-        size_type="targetpercent",
-        price=open_,
-        val_price=open_,
-        fees=costs.fees,
-        slippage=costs.slippage,
-        init_cash=costs.initial_cash,
-        cash_sharing=True,
-        group_by=True,
-        call_seq="auto",
-        freq="1D",
-        engine=ENGINE,
-    )
-
-
-def buy_and_hold(panel: PricePanel, ticker: str, costs: ExecutionCosts) -> vbt.Portfolio:
-    """All cash into one ticker at the first session's open, held to the end."""
-    fields = ("open", "high", "low", "close", "volume")
-    single = PricePanel(*(getattr(panel, name)[[ticker]] for name in fields))
-    targets = pd.DataFrame(np.nan, index=single.sessions, columns=[ticker])
-    first = single.open[ticker].first_valid_index()
-    targets.loc[first, ticker] = 1.0
-    return simulate_targets(single, targets, costs)
-
-
-@dataclass(frozen=True)
-class Caps:
-    """Caps as fractions of portfolio value, held after the fills of every open."""
-
-    satellite: float
-    satellites: float
-
-    @classmethod
-    def from_portfolio(cls, portfolio: PortfolioConfig) -> Caps:
-        return cls(portfolio.max_satellite_weight, portfolio.max_satellites_weight)
-
-
 class KernelRun(NamedTuple):
-    """The kernel's output: fills, trades and per-bar state (see backtests/kernel.py)."""
+    """The engine's output for one run: fills, trades (FIFO lots) and per-session state."""
 
-    fills: pd.DataFrame
-    trades: pd.DataFrame
+    fills: pd.DataFrame  # FILL fields; side 0 buy, 1 sell; reason: strategies.stops code
+    trades: pd.DataFrame  # TRADE fields; the open ones have reason end_of_data
     cash: pd.Series
     value: pd.Series
-    open_weights: pd.DataFrame
+    open_weights: pd.DataFrame  # after the fills of each open, valued at that open
     stop_levels: pd.DataFrame
 
 
-FILL_FIELDS = ("idx", "col", "size", "price", "fees", "side", "reason", "level")
-TRADE_FIELDS = (
-    "col", "entry_idx", "entry_price", "exit_idx", "exit_price", "reason", "stop_level", "shares",
-)
-
-
-def trade_indexed(
-    signals: Signals, panel: PricePanel, weights: dict[str, float], delay: int = 1
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shift decision-indexed signals by `delay` sessions: row t is acted on at bar t."""
-    if delay < 1:
-        raise ValueError("delay must be at least one session: a close cannot fill before it")
-    index, columns = panel.sessions, panel.tickers
-
-    def frame(data: pd.DataFrame | None, fill: Any, dtype: type) -> np.ndarray:
-        if data is None:
-            data = pd.DataFrame(fill, index=index, columns=columns)
-        data = data.reindex(index=index, columns=columns)
-        shifted = data.shift(delay).fillna(fill)
-        return np.ascontiguousarray(shifted.to_numpy(dtype=dtype))
-
-    default = pd.DataFrame([[weights.get(t, 0.0) for t in columns]] * len(index),
-                           index=index, columns=columns)
-    sizes = default if signals.sizes is None else signals.sizes.fillna(default)
-    listed = panel.open.notna().to_numpy()
-    enter = frame(signals.entries, False, bool) & listed
-    leave = frame(signals.exits, False, bool) & listed
-    return enter, frame(sizes, 0.0, float), frame(signals.limits, np.nan, float), \
-        frame(signals.groups, -1, np.int64), leave
-
-
-STOP_RULES = ("fixed_pct", "trailing_pct", "atr_mult", "time_sessions", "take_profit_pct",
-              "breaker_drawdown")
-
-
-def stops_active(spec: StopSpec) -> bool:
-    """True when any stop rule is on (a target-weights strategy then runs through the kernel)."""
-    return any(getattr(spec, rule) is not None for rule in STOP_RULES)
-
-
-class KernelInputs(NamedTuple):
-    """The kernel's market and strategy arrays (stop rules and costs go in separately)."""
-
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    enter: np.ndarray
-    size: np.ndarray
-    limit: np.ndarray
-    group: np.ndarray
-    leave: np.ndarray
-    target: np.ndarray
-    cap: np.ndarray
-    total_cap: float
-    satellite: np.ndarray
-    init_weight: np.ndarray
-    lag_pct: float
-    core_col: int
-
-    def atr(self, window: int) -> np.ndarray:
-        return atr_before_bar(self.high, self.low, self.close, window)
-
-
-def kernel_inputs(
-    panel: PricePanel,
-    signals: Signals | pd.DataFrame,
-    caps: Caps,
-    portfolio: PortfolioConfig,
-    delay: int = 1,
-) -> KernelInputs:
-    """Signals (decision-indexed, shifted by `delay`) or target weights (trade-indexed: row t
-    trades at the open of t, NaN = no order) as the kernel's arrays."""
-    if isinstance(signals, pd.DataFrame):
-        target = np.ascontiguousarray(
-            signals.reindex(index=panel.sessions, columns=panel.tickers).to_numpy(float))
-        signals = Signals(pd.DataFrame(False, index=panel.sessions, columns=panel.tickers),
-                          pd.DataFrame(False, index=panel.sessions, columns=panel.tickers))
-    else:
-        target = np.full((len(panel.sessions), len(panel.tickers)), np.nan)
-    enter, size, limit, group, leave = trade_indexed(signals, panel, portfolio.weights, delay)
-    tickers = panel.tickers
-    satellite = np.array([t in portfolio.satellites for t in tickers])
-    open_, high, low, close = (np.ascontiguousarray(f.to_numpy(float)) for f in
-                               (panel.open, panel.high, panel.low, panel.close))
-    return KernelInputs(
-        open_, high, low, close, enter, size, limit, group, leave, target,
-        np.where(satellite, caps.satellite, np.inf), caps.satellites, satellite,
-        np.array([signals.hold.get(t, 0.0) for t in tickers]),
-        np.nan if signals.lag_pct is None else signals.lag_pct, tickers.index(portfolio.core),
+def simulate_run(inputs: RunInputs, spec: StopSpec) -> tuple[vbt.Portfolio, KernelRun]:
+    """One rule through the fill engine (its invariants checked); vectorbt accounts for its
+    fills."""
+    record, _ = simulate(inputs.market, inputs.orders, inputs.book, spec.rule())
+    check_run(inputs.market, inputs.book, record)
+    index, tickers = inputs.panel.sessions, inputs.panel.tickers
+    run = KernelRun(
+        pd.DataFrame(record.fills, columns=list(FILL.names or ())),
+        pd.DataFrame(record.trades, columns=list(TRADE.names or ())),
+        pd.Series(record.cash, index), pd.Series(record.value, index),
+        pd.DataFrame(record.open_weight, index, tickers),
+        pd.DataFrame(record.level, index, tickers),
     )
+    costs = ExecutionCosts(inputs.book.init_cash, inputs.book.fees, inputs.book.slippage)
+    return portfolio_from_fills(inputs.panel, run.fills, costs), run
 
 
-def simulate_signals(
+def simulate_decisions(
     panel: PricePanel,
-    signals: Signals | pd.DataFrame,
+    decisions: Signals | pd.DataFrame,
     spec: StopSpec,
-    costs: ExecutionCosts,
-    caps: Caps,
-    portfolio: PortfolioConfig,
+    execution: Execution,
+    rebalance_on_cap: bool = False,
     delay: int = 1,
 ) -> tuple[vbt.Portfolio, KernelRun]:
-    """Run the kernel on the panel and let vectorbt account for its fills (value, stats).
+    """Decisions made on `panel` (signals, or target weights) run over all of its sessions."""
+    inputs = run_inputs(panel, panel.sessions[0], decisions, execution, spec.atr_window,
+                        rebalance_on_cap, delay)
+    return simulate_run(inputs, spec)
 
-    signals: a signal strategy's Signals, or a target-weights frame (core_satellite with
-    stops: rebalances to the targets, stops on the satellites in between)."""
-    inputs = kernel_inputs(panel, signals, caps, portfolio, delay)
-    kernel: Any = simulate_nb  # a numba dispatcher: arrays in, tuple of arrays out
-    out = kernel(
-        inputs.open, inputs.high, inputs.low, inputs.close, inputs.atr(spec.atr_window),
-        *inputs[4:], costs.initial_cash, costs.fees, costs.slippage, *spec.kernel_args(),
-    )
-    fills = pd.DataFrame(dict(zip(FILL_FIELDS, out[:8], strict=True)))
-    trades = pd.DataFrame(dict(zip(TRADE_FIELDS, out[8:16], strict=True)))
-    index, tickers = panel.sessions, panel.tickers
-    run = KernelRun(
-        fills, trades, pd.Series(out[16], index), pd.Series(out[17], index),
-        pd.DataFrame(out[18], index, tickers), pd.DataFrame(out[19], index, tickers),
-    )
-    return portfolio_from_fills(panel, fills, costs), run
+
+def buy_and_hold(
+    panel: PricePanel, ticker: str, costs: ExecutionCosts
+) -> tuple[vbt.Portfolio, KernelRun]:
+    """All cash into one ticker at its first open of the panel, held to the end."""
+    fields = ("open", "high", "low", "close", "volume")
+    single = PricePanel(*(getattr(panel, name)[[ticker]] for name in fields))
+    open_, high, low, close = (np.ascontiguousarray(getattr(single, name).to_numpy(float))
+                               for name in fields[:4])
+    shape = open_.shape
+    target = np.full(shape, np.nan)
+    target[int(np.flatnonzero(~np.isnan(open_[:, 0]))[0]), 0] = 1.0
+    market = Market(open_, high, low, close, np.full(shape, np.nan))
+    orders = Orders(np.zeros(shape, bool), np.zeros(shape), np.full(shape, np.nan),
+                    np.full(shape, -1), np.zeros(shape, bool), target, target.copy(),
+                    ~np.isnan(target).all(axis=1))
+    book = Book(np.full(1, np.inf), np.inf, np.zeros(1, bool), np.zeros(1), np.nan, 0, False,
+                float(costs.initial_cash), float(costs.fees), float(costs.slippage))
+    return simulate_run(RunInputs(single, market, orders, book), StopSpec())
 
 
 def portfolio_from_fills(panel: PricePanel, fills: pd.DataFrame, costs: ExecutionCosts) -> vbt.Portfolio:
-    """A vectorbt Portfolio whose order records are the kernel's fills (shared cash)."""
+    """A vectorbt Portfolio whose order records are the engine's fills (shared cash)."""
     import vectorbt as vbt
     from vectorbt.portfolio.enums import log_dt, order_dt
 

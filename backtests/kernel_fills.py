@@ -1,7 +1,8 @@
-"""Fill helpers of the kernel (backtests/kernel.py) and the sweep (backtests/sweep_kernel.py).
+"""Fill helpers of the per-bar step (backtests/kernel_step.py): one order each, typed state.
 
-Each writes its fills into the caller's buffers at index nf (trades at nt) and returns the
-new counts; the caller owns the state. Prices are raw: slippage and fees are applied here.
+Each writes its fills into the bar's scratch buffer at index nf and returns the new count;
+cash and shares change in the State records. Prices are raw: slippage (against the trader)
+and fees (once per fill) are applied here. Nothing is allocated (the sweep runs without NRT).
 """
 
 from __future__ import annotations
@@ -11,183 +12,233 @@ import math
 import numpy as np
 from numba import njit
 
-from strategies.stops import CAP, ENTRY, SIGNAL
+from backtests.kernel_state import Book, Market, Orders, Scratch, State
+from strategies.stop_level import WITHOUT_NRT
+from strategies.stops import CAP, ENTRY
+
+TOLERANCE = 1e-12
+"""Relative slack of a trim's cap comparisons (rounding only: a trim ends exactly at the cap)."""
+CAP_SLACK = 1e-3
+"""A position counts as above its cap at a close when it exceeds the cap by more than this
+fraction of it (20.02% for a 20% cap): a rebalance to a target equal to the cap ends a hair
+above it after its own costs, and that must not trigger another rebalance."""
 
 
-@njit(cache=True, inline="always")
-def _buy_nb(
-    t, j, px, weight, shares, open_row, listed, cash, cap, total_cap, satellite,
-    k_buy, slippage, fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-    t_col, t_entry_idx, t_entry_px, t_shares, nt,
-):
-    """Buy column j at raw price px for `weight` of value, within caps and cash."""
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def fill_nb(scratch: Scratch, nf: int, t: int, j: int, size: float, price: float, fees: float,
+            side: int, reason: int, level: float, stop_level: float, closes: bool) -> int:
+    fill = scratch.fills[nf]
+    fill.idx, fill.col, fill.size, fill.price, fill.fees = t, j, size, price, fees
+    fill.side, fill.reason, fill.level, fill.stop_level, fill.closes = (
+        side, reason, level, stop_level, closes)
+    return nf + 1
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def value_at_open_nb(t: int, market: Market, state: State, scratch: Scratch) -> float:
+    value = state.account[0].cash
+    for j in range(state.positions.shape[0]):
+        if state.positions[j].shares > 0.0 and scratch.bar[j].listed:
+            value += state.positions[j].shares * market.open[t, j]
+    return value
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def sell_nb(t: int, j: int, price: float, shares: float, reason: int, level: float,
+            state: State, book: Book, scratch: Scratch, nf: int) -> int:
+    """Sell `shares` of column j at raw `price`; all of them closes the position."""
+    position = state.positions[j]
+    closes = shares >= position.shares
+    fill = price * (1.0 - book.slippage)
+    fee = shares * fill * book.fees
+    state.account[0].cash += shares * fill - fee
+    nf = fill_nb(scratch, nf, t, j, shares, fill, fee, 1, reason, level, position.last_level,
+                 closes)
+    position.shares = 0.0 if closes else position.shares - shares
+    return nf
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def start_position_nb(t: int, j: int, price: float, group: int, market: Market, book: Book,
+                      state: State) -> None:
+    """A position opened at raw price `price`: the stop rules start from here."""
+    position = state.positions[j]
+    position.entry_price = price
+    position.reference = price
+    position.held = 0.0
+    position.lag_exit = False
+    position.last_level = np.nan
+    position.core_ref = market.open[t, book.core_col]
+    if group >= 0:
+        position.last_group = group
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def buy_weight_nb(t: int, j: int, price: float, weight: float, market: Market, book: Book,
+                  state: State, scratch: Scratch, nf: int) -> int:
+    """Buy column j at raw `price` for `weight` of the value at the open, within the caps
+    and the cash: shares x price = w x V / (1 + w k), k the round cost of slippage and fees,
+    so the weight after costs is exactly w."""
+    cash = state.account[0].cash
     value = cash
     others = 0.0
-    for i in range(shares.shape[0]):
-        if shares[i] > 0.0 and listed[i]:
-            value += shares[i] * open_row[i]
-            if satellite[i] and i != j:
-                others += shares[i] * open_row[i]
-    weight = min(weight, cap[j])
-    if satellite[j]:
-        weight = min(weight, total_cap - others / value)
+    for i in range(state.positions.shape[0]):
+        shares = state.positions[i].shares
+        if shares > 0.0 and scratch.bar[i].listed:
+            value += shares * market.open[t, i]
+            if book.satellite[i] and i != j:
+                others += shares * market.open[t, i]
+    weight = min(weight, book.cap[j])
+    if book.satellite[j]:
+        weight = min(weight, book.total_cap - others / value)
     if weight <= 1e-12 or cash <= 0.0:
-        return nf, nt
-    bought = weight * value / (1.0 + weight * k_buy) / px
-    bought = min(bought, cash / (px * (1.0 + k_buy)))
-    fill = px * (1.0 + slippage)
-    f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, bought, fill
-    f_fees[nf], f_side[nf], f_reason[nf] = bought * fill * fees, 0, ENTRY
-    shares[j] = bought
-    t_col[nt], t_entry_idx[nt], t_entry_px[nt], t_shares[nt] = j, t, fill, bought
-    return nf + 1, nt + 1
+        return nf
+    k_buy = (1.0 + book.slippage) * (1.0 + book.fees) - 1.0
+    bought = weight * value / (1.0 + weight * k_buy) / price
+    bought = min(bought, cash / (price * (1.0 + k_buy)))
+    fill = price * (1.0 + book.slippage)
+    fee = bought * fill * book.fees
+    state.account[0].cash = cash - (bought * fill + fee)
+    state.positions[j].shares = bought
+    return fill_nb(scratch, nf, t, j, bought, fill, fee, 0, ENTRY, np.nan, np.nan, False)
 
 
-@njit(cache=True)
-def _opened_nb(
-    j, t, px, group, trade_id, nt, entry_px, ref_max, held_bars, last_group, lag_exit,
-    core_ref, core_open,
-):
-    trade_id[j] = nt - 1
-    entry_px[j] = px
-    ref_max[j] = px
-    held_bars[j] = 0
-    lag_exit[j] = False
-    core_ref[j] = core_open
-    if group >= 0:
-        last_group[j] = group
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _call_sequence_nb(scratch: Scratch) -> None:
+    """Columns by ascending order value, orders without a value last, ties in column order:
+    vectorbt's call_seq="auto" (sells first, then the smallest buy first)."""
+    bar = scratch.bar
+    m = bar.shape[0]
+    for j in range(m):
+        bar[j].call = j
+    for j in range(1, m):  # insertion sort of the call sequence by order value
+        col = bar[j].call
+        value = bar[col].order_value
+        i = j - 1
+        while i >= 0 and (bar[bar[i].call].order_value > value
+                          or math.isnan(bar[bar[i].call].order_value)):
+            bar[i + 1].call = bar[i].call
+            i -= 1
+        bar[i + 1].call = col
 
 
-@njit(cache=True, inline="always")
-def _trim_nb(
-    t, price, listed, shares, cash, cap, total_cap, satellite, k_sell, slippage, fees,
-    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-):
-    """Sell positions above their cap (each satellite, then all together) back to it.
-
-    The positions over a cap are solved jointly so that each ends exactly at the cap after
-    the fees of every trim; a pass can push another position over, so passes repeat.
-    """
-    m = shares.shape[0]
-    for _ in range(10):  # no array is allocated: this runs at every bar of every rule
-        value = cash
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j]:
-                value += shares[j] * price[j]
-        over = 0
-        over_value = 0.0
-        c = 0.0
-        for j in range(m):
-            if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                over += 1
-                over_value += shares[j] * price[j]
-                c = cap[j]
-        after = 0.0
-        kept = 0.0
-        sat_value = 0.0
-        if over > 0:
-            kept = over * c * (value - k_sell * over_value) / (1.0 - over * c * k_sell)
-            after = value - k_sell * (over_value - kept)
-        else:
-            for j in range(m):
-                if shares[j] > 0.0 and listed[j] and satellite[j]:
-                    sat_value += shares[j] * price[j]
-            if sat_value <= total_cap * value * (1 + 1e-12):
-                break
-            kept = total_cap * (value - k_sell * sat_value) / (1.0 - total_cap * k_sell)
-        for j in range(m):  # each target from the state before any trim of this pass
-            target = -1.0
-            if over > 0:
-                if shares[j] > 0.0 and listed[j] and shares[j] * price[j] > cap[j] * value * (1 + 1e-12):
-                    target = cap[j] * after
-            elif shares[j] > 0.0 and listed[j] and satellite[j]:
-                target = shares[j] * price[j] * kept / sat_value
-            if target < 0.0:
-                continue
-            sold = shares[j] - target / price[j]
-            if sold <= 0.0:
-                continue
-            fill = price[j] * (1.0 - slippage)
-            fee = sold * fill * fees
-            cash += sold * fill - fee
-            f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, sold, fill
-            f_fees[nf], f_side[nf], f_reason[nf] = fee, 1, CAP
-            nf += 1
-            shares[j] -= sold
-    return nf, cash
-
-
-@njit(cache=True, inline="always")
-def _rebalance_nb(
-    t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage, fees,
-    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-    t_col, t_entry_idx, t_entry_px, t_shares, nt, opened,
-):
-    """_rebalance_into_nb with a new sold_out array, returned as the fourth value."""
-    sold_out = np.zeros(shares.shape[0], np.bool_)
-    nf, nt, cash = _rebalance_into_nb(
-        t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage,
-        fees, f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-        t_col, t_entry_idx, t_entry_px, t_shares, nt, opened, sold_out)
-    return nf, nt, cash, sold_out
-
-
-@njit(cache=True, inline="always")
-def _rebalance_into_nb(
-    t, target_row, open_row, listed, exited, shares, cash, satellite, tripped, slippage, fees,
-    f_idx, f_col, f_size, f_price, f_fees, f_side, f_reason, nf,
-    t_col, t_entry_idx, t_entry_px, t_shares, nt, opened, sold_out,
-):
-    """Trade each listed column with a target (NaN: no order) to target x value at the open.
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def rebalance_nb(t: int, market: Market, orders: Orders, book: Book, state: State,
+                 scratch: Scratch, nf: int, use_standing: bool, sell_reason: int) -> int:
+    """Trade each listed column with a target to target x value at the open.
 
     Like vectorbt's target percentages: the value is taken at the open before any order, the
-    order is target shares minus held shares, sells go first, a buy the cash cannot cover
-    (with slippage and fees) is cut to what it can. A column stopped out at this open, and a
-    satellite while the breaker is tripped, is not bought. opened[j] becomes the trade index
-    when column j goes from no shares to some (the caller starts that trade; -1 otherwise).
-    sold_out[j] becomes True where a target of zero closed column j (False elsewhere).
-    Returns nf, nt and cash. Allocates nothing (the sweep's kernel runs without NRT).
-    """
-    m = shares.shape[0]
-    value = cash
+    order is target shares minus held shares, the call sequence sorts by order value (sells
+    first, then the smallest buy), a buy the cash cannot cover (with slippage and fees) is cut
+    to what it can. The target is orders.target (or orders.standing where that is NaN and
+    use_standing). A column stopped out at this open, and a satellite while the breaker is
+    tripped, is not bought. bar.opened: the column went from no shares to some; bar.exited:
+    a target of zero closed it."""
+    m = state.positions.shape[0]
+    value = value_at_open_nb(t, market, state, scratch)
     for j in range(m):
-        if shares[j] > 0.0 and listed[j]:
-            value += shares[j] * open_row[j]
-    for j in range(m):
-        sold_out[j] = False
-    for j in range(m):
-        if not listed[j] or math.isnan(target_row[j]) or shares[j] <= 0.0:
+        bar = scratch.bar[j]
+        target = orders.target[t, j]
+        if math.isnan(target) and use_standing:
+            target = orders.standing[t, j]
+        bar.order_value = np.nan
+        if bar.listed and not math.isnan(target):
+            bar.order_value = target * value - state.positions[j].shares * market.open[t, j]
+    _call_sequence_nb(scratch)
+    for k in range(m):
+        j = scratch.bar[k].call
+        bar = scratch.bar[j]
+        if math.isnan(bar.order_value):
+            break
+        position = state.positions[j]
+        price = market.open[t, j]
+        wanted = _target_shares(orders, t, j, use_standing) * value / price
+        if position.shares > 0.0 and wanted < position.shares:
+            sold = position.shares - wanted
+            if sold >= position.shares * (1.0 - 1e-12):
+                sold = position.shares
+                bar.exited = True
+            nf = sell_nb(t, j, price, sold, sell_reason, np.nan, state, book, scratch, nf)
             continue
-        sold = shares[j] - target_row[j] * value / open_row[j]
-        if sold <= 0.0:
+        cash = state.account[0].cash
+        bought = wanted - position.shares
+        if (bought <= 0.0 or bar.exited or (book.satellite[j] and state.account[0].tripped)
+                or cash <= 0.0):
             continue
-        if sold >= shares[j] * (1.0 - 1e-12):
-            sold = shares[j]
-            sold_out[j] = True
-        fill = open_row[j] * (1.0 - slippage)
-        fee = sold * fill * fees
-        cash += sold * fill - fee
-        f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, sold, fill
-        f_fees[nf], f_side[nf], f_reason[nf] = fee, 1, SIGNAL
-        nf += 1
-        shares[j] = 0.0 if sold_out[j] else shares[j] - sold
-    for j in range(m):
-        if (not listed[j] or math.isnan(target_row[j]) or exited[j]
-                or (satellite[j] and tripped) or cash <= 0.0):
-            continue
-        bought = target_row[j] * value / open_row[j] - shares[j]
-        if bought <= 0.0:
-            continue
-        fill = open_row[j] * (1.0 + slippage)
-        bought = min(bought, cash / (fill * (1.0 + fees)))
-        fee = bought * fill * fees
-        cash -= bought * fill + fee
-        f_idx[nf], f_col[nf], f_size[nf], f_price[nf] = t, j, bought, fill
-        f_fees[nf], f_side[nf], f_reason[nf] = fee, 0, ENTRY
-        nf += 1
-        if shares[j] <= 0.0:
-            opened[j] = nt
-            t_col[nt], t_entry_idx[nt], t_entry_px[nt], t_shares[nt] = j, t, fill, bought
-            nt += 1
-        shares[j] += bought
-    return nf, nt, cash
+        fill = price * (1.0 + book.slippage)
+        bought = min(bought, cash / (fill * (1.0 + book.fees)))
+        fee = bought * fill * book.fees
+        state.account[0].cash = cash - (bought * fill + fee)
+        nf = fill_nb(scratch, nf, t, j, bought, fill, fee, 0, ENTRY, np.nan, np.nan, False)
+        if position.shares <= 0.0:
+            bar.opened = True
+        position.shares += bought
+    return nf
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _target_shares(orders: Orders, t: int, j: int, use_standing: bool) -> float:
+    target = orders.target[t, j]
+    if math.isnan(target) and use_standing:
+        target = orders.standing[t, j]
+    return target
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def trim_nb(t: int, market: Market, book: Book, state: State, scratch: Scratch, nf: int,
+            total_over: bool) -> int:
+    """Sell positions that closed above their cap (bar.over_cap; all satellites when they
+    closed above total_cap together) back to the cap, valued at this open; sales only.
+
+    The positions over a cap are solved jointly so that each ends exactly at the cap after
+    the costs of every trim; a pass can push another position over, so passes repeat."""
+    m = state.positions.shape[0]
+    k_sell = 1.0 - (1.0 - book.slippage) * (1.0 - book.fees)
+    for _ in range(10):
+        value = value_at_open_nb(t, market, state, scratch)
+        over = 0
+        over_value = 0.0
+        cap = 0.0
+        for j in range(m):
+            held = state.positions[j].shares * market.open[t, j]
+            if _over_cap(j, held, value, book, state, scratch):
+                over += 1
+                over_value += held
+                cap = book.cap[j]
+        kept = 0.0
+        after = 0.0
+        sat_value = 0.0
+        if over > 0:
+            kept = over * cap * (value - k_sell * over_value) / (1.0 - over * cap * k_sell)
+            after = value - k_sell * (over_value - kept)
+        else:
+            if not total_over:
+                break
+            for j in range(m):
+                if state.positions[j].shares > 0.0 and scratch.bar[j].listed and book.satellite[j]:
+                    sat_value += state.positions[j].shares * market.open[t, j]
+            if sat_value <= book.total_cap * value * (1 + TOLERANCE):
+                break
+            kept = book.total_cap * (value - k_sell * sat_value) / (1.0 - book.total_cap * k_sell)
+        for j in range(m):  # each target from the state before any trim of this pass
+            position = state.positions[j]
+            held = position.shares * market.open[t, j]
+            target = -1.0
+            if over > 0:
+                if _over_cap(j, held, value, book, state, scratch):
+                    target = book.cap[j] * after
+            elif position.shares > 0.0 and scratch.bar[j].listed and book.satellite[j]:
+                target = held * kept / sat_value
+            if target < 0.0:
+                continue
+            sold = position.shares - target / market.open[t, j]
+            if sold > 0.0:
+                nf = sell_nb(t, j, market.open[t, j], sold, CAP, np.nan, state, book, scratch, nf)
+    return nf
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _over_cap(j: int, held: float, value: float, book: Book, state: State,
+              scratch: Scratch) -> bool:
+    return (scratch.bar[j].over_cap and state.positions[j].shares > 0.0 and scratch.bar[j].listed
+            and held > book.cap[j] * value * (1 + TOLERANCE))

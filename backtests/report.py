@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 
+from strategies.stops import END_OF_DATA
+
 SESSIONS_PER_YEAR = 252
 
 if TYPE_CHECKING:
@@ -20,11 +22,13 @@ class Stats(TypedDict):
     sharpe: float
     sortino: float
     calmar: float
+    fills: int
     trades: int
 
 
-def portfolio_stats(portfolio: vbt.Portfolio) -> Stats:
-    """Stats of a portfolio's value curve; max_drawdown is positive; trades counts fills."""
+def portfolio_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> Stats:
+    """Stats of a portfolio's value curve; max_drawdown is positive; `fills` counts fills,
+    `trades` the closed trades (FIFO lots, backtests/lots.py)."""
     import vectorbt  # noqa: F401  (registers the .vbt accessor)
 
     returns = portfolio.returns()
@@ -36,8 +40,21 @@ def portfolio_stats(portfolio: vbt.Portfolio) -> Stats:
         sharpe=_number(accessor.sharpe_ratio()),
         sortino=_number(accessor.sortino_ratio()),
         calmar=_number(accessor.calmar_ratio()),
-        trades=int(portfolio.orders.count()),
+        fills=int(portfolio.orders.count()),
+        trades=closed_trades(trades),
     )
+
+
+def closed_trades(trades: pd.DataFrame) -> int:
+    return int((trades["reason"] != END_OF_DATA).sum())
+
+
+def profit_factor(trades: pd.DataFrame) -> float:
+    """Gross profit / gross loss over every trade (the open ones at the last close)."""
+    pnl = trades["pnl"]
+    factor = float(pnl[pnl > 0].sum()) / abs(float(pnl[pnl < 0].sum())) if (pnl < 0).any() else (
+        math.inf if (pnl > 0).any() else math.nan)
+    return factor if math.isfinite(factor) else float("nan")
 
 
 def _number(value: object) -> float:

@@ -1,4 +1,4 @@
-"""The backtest service: config + stored prices (+ events) -> strategy -> portfolio and stats."""
+"""The backtest service: config + stored prices (+ events) -> strategy -> fill engine -> stats."""
 
 from __future__ import annotations
 
@@ -7,41 +7,36 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from backtests.engine import (
-    Caps,
-    ExecutionCosts,
-    KernelRun,
-    buy_and_hold,
-    simulate_signals,
-    simulate_targets,
-    stops_active,
-)
+from backtests.engine import KernelRun, buy_and_hold, simulate_run
+from backtests.inputs import Execution, call_strategy, history_panel, prepare_run
 from backtests.report import Stats, portfolio_stats
 from events.align import AlignedEvent, align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
-from market.panel import PricePanel, build_panel, resolve_span
+from market.panel import PricePanel, resolve_span
 from market.store import PriceStore
 from satellite.config import SatelliteConfig
-from satellite.errors import StrategyError, UserInputError
-from strategies.base import Signals, Strategy
+from satellite.errors import UserInputError
+from strategies.base import Strategy
 from strategies.registry import build_strategy
-from strategies.stops import END_OF_DATA, REASONS, SIGNAL
+from strategies.stops import REASONS
 
 if TYPE_CHECKING:
     import vectorbt as vbt
+
+__all__ = ["BacktestResult", "call_strategy", "run_backtest"]
 
 
 @dataclass(frozen=True)
 class BacktestResult:
     strategy: str
-    panel: PricePanel
+    panel: PricePanel  # the run's sessions (the warm-up before them is not traded)
     portfolio: vbt.Portfolio
     benchmark: vbt.Portfolio
     stats: Stats
     benchmark_stats: Stats
+    kernel: KernelRun
     trades: list[dict[str, Any]] = field(default_factory=list)
     events: list[AlignedEvent] = field(default_factory=list)
-    kernel: KernelRun | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -53,12 +48,10 @@ class BacktestResult:
 
     @property
     def exits_by_reason(self) -> dict[str, int]:
-        """Closed trades by exit reason ("cap" counts partial trims)."""
+        """Trades by the reason of the sale that closed them (end_of_data: still open)."""
         counts = dict.fromkeys(REASONS, 0)
         for trade in self.trades:
             counts[trade["reason"]] += 1
-        if self.kernel is not None:
-            counts["cap"] = int((self.kernel.fills["reason"] == REASONS.index("cap")).sum())
         return counts
 
     def as_json(self) -> dict[str, object]:
@@ -88,102 +81,65 @@ def run_backtest(
 
     By default the run starts at the first session where every portfolio ticker has prices and
     ends at the last session they all have; an earlier start keeps a not-yet-listed satellite's
-    weight in cash until its first session. events: the catalogue (default: the shipped one).
+    weight in cash until its first session. The strategy and ATR see every stored session
+    before the start as warm-up. events: the catalogue (default: the shipped one).
     delay: sessions between the close a signal is decided at and the open it fills at.
     """
     portfolio = settings.portfolio
     strategy = strategy or build_strategy(strategy_name, settings, overrides)
     frames = store.load_frames(portfolio.tickers)
-    span = resolve_span(frames, start, end)
-    start, end = span.start, span.end
-    core_first = frames[portfolio.core].index[0]
-    if start < core_first:
-        raise UserInputError(
-            f"--start {start:%Y-%m-%d} is before the core {portfolio.core}'s first session "
-            f"{core_first:%Y-%m-%d}; start on or after it"
-        )
-    panel = build_panel(frames, start, end)
+    start, end = run_span(frames, portfolio.core, start, end)
     catalogue = events if events is not None else load_catalogue([SHIPPED_CATALOGUE])
     aligned = align_all(catalogue, frames)
-    costs = ExecutionCosts.from_portfolio(portfolio)
-    kernel: KernelRun | None = None
-    if strategy.is_weights() and not stops_active(strategy.stop_spec):
-        targets = call_strategy(strategy, panel, aligned)
-        assert isinstance(targets, pd.DataFrame)
-        result_portfolio = simulate_targets(panel, targets, costs)
-        trades = vectorbt_trades(result_portfolio, panel)
-    else:  # signals, or target weights with stop rules on the satellites: the fill kernel
-        signals = call_strategy(strategy, panel, aligned)
-        assert isinstance(signals, Signals | pd.DataFrame)
-        result_portfolio, kernel = simulate_signals(
-            panel, signals, strategy.stop_spec, costs, Caps.from_portfolio(portfolio), portfolio,
-            delay,
-        )
-        trades = kernel_trades(kernel, panel)
-    benchmark = buy_and_hold(panel, portfolio.core, costs)
+    execution = Execution.from_portfolio(portfolio)
+    inputs = prepare_run(strategy, history_panel(frames, end), aligned, start, execution, delay)
+    result_portfolio, kernel = simulate_run(inputs, strategy.stop_spec)
+    benchmark, bench_run = buy_and_hold(inputs.panel, portfolio.core, execution.costs)
     return BacktestResult(
         strategy=strategy.name,
-        panel=panel,
+        panel=inputs.panel,
         portfolio=result_portfolio,
         benchmark=benchmark,
-        stats=portfolio_stats(result_portfolio),
-        benchmark_stats=portfolio_stats(benchmark),
-        trades=trades,
-        events=aligned,
+        stats=portfolio_stats(result_portfolio, kernel.trades),
+        benchmark_stats=portfolio_stats(benchmark, bench_run.trades),
         kernel=kernel,
+        trades=trade_rows(kernel, inputs.panel),
+        events=aligned,
     )
 
 
-def call_strategy(
-    strategy: Strategy, panel: PricePanel, events: list[AlignedEvent]
-) -> Signals | pd.DataFrame:
-    """The strategy's signals (or target weights); its failures become StrategyError."""
-    try:
-        if strategy.is_weights():
-            return strategy.target_weights(panel)
-        return strategy.signals(panel, events)
-    except UserInputError:
-        raise
-    except Exception as err:
-        raise StrategyError(
-            f"strategy {strategy.name} failed: {type(err).__name__}: {err}"
-        ) from err
+def run_span(
+    frames: dict[str, pd.DataFrame], core: str, start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The run's first and last session (default: where every ticker has prices)."""
+    span = resolve_span(frames, start, end)
+    core_first = frames[core].index[0]
+    if span.start < core_first:
+        raise UserInputError(
+            f"--start {span.start:%Y-%m-%d} is before the core {core}'s first session "
+            f"{core_first:%Y-%m-%d}; start on or after it"
+        )
+    return span.start, span.end
 
 
-def kernel_trades(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
-    rows = kernel.trades.sort_values(["entry_idx", "col"], kind="stable")
-    return [
-        _trade(panel, int(r["col"]), int(r["entry_idx"]), float(r["entry_price"]),
-               int(r["exit_idx"]), float(r["exit_price"]), float(r["shares"]),
-               REASONS[int(r["reason"])], float(r["stop_level"]))
-        for r in rows.to_dict("records")
-    ]
-
-
-def vectorbt_trades(portfolio: vbt.Portfolio, panel: PricePanel) -> list[dict[str, Any]]:
-    """Trades of a target-weights run (vectorbt's trade records): rebalances are "signal"."""
-    records = portfolio.trades.values
-    out = []
-    for r in records:
-        reason = REASONS[SIGNAL] if int(r["status"]) == 1 else REASONS[END_OF_DATA]
-        out.append(_trade(panel, int(r["col"]), int(r["entry_idx"]), r["entry_price"],
-                          int(r["exit_idx"]), r["exit_price"], r["size"], reason, float("nan")))
-    return sorted(out, key=lambda trade: (trade["entry_date"], trade["ticker"]))
-
-
-def _trade(
-    panel: PricePanel, col: int, entry_idx: int, entry_price: float, exit_idx: int,
-    exit_price: float, shares: float, reason: str, stop_level: float,
-) -> dict[str, Any]:
+def trade_rows(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
+    """The trades (FIFO lots) as JSON rows, by entry date then ticker."""
+    rows = kernel.trades.sort_values(["entry_idx", "col", "exit_idx"], kind="stable")
     sessions = panel.sessions
-    return {
-        "ticker": panel.tickers[col],
-        "entry_date": f"{sessions[entry_idx]:%Y-%m-%d}",
-        "entry_price": float(entry_price),
-        "exit_date": f"{sessions[exit_idx]:%Y-%m-%d}",
-        "exit_price": float(exit_price),
-        "shares": float(shares),
-        "return": float(exit_price) / float(entry_price) - 1.0,
-        "reason": reason,
-        "stop_level": None if pd.isna(stop_level) else float(stop_level),
-    }
+    out = []
+    for r in rows.to_dict("records"):
+        out.append({
+            "ticker": panel.tickers[int(r["col"])],
+            "entry_date": f"{sessions[int(r['entry_idx'])]:%Y-%m-%d}",
+            "entry_price": float(r["entry_price"]),
+            "exit_date": f"{sessions[int(r['exit_idx'])]:%Y-%m-%d}",
+            "exit_price": float(r["exit_price"]),
+            "shares": float(r["shares"]),
+            "return": float(r["exit_price"]) / float(r["entry_price"]) - 1.0,
+            "pnl": float(r["pnl"]),
+            "fees": float(r["fees"]),
+            "reason": REASONS[int(r["reason"])],
+            "stop_level": None if pd.isna(r["stop_level"]) else float(r["stop_level"]),
+        })
+    return out

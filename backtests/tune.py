@@ -10,7 +10,8 @@ so nothing after a boundary can reach the ranking. Each span also gets buy-and-h
 The sweep: parameters that change the kernel's inputs (strategy parameters, stops.atr_window)
 form groups computed once each; the stop rules of a group are kernel columns, chunked
 (tune_exec.chunk_size) and run by an executor. Target-weight strategies (core_satellite) always
-run through the fill kernel here, so a rule with every stop off is the kernel's plain rebalance.
+go through the same fill engine as `satellite backtest`, with the same warm-up (the strategy
+sees every session before the span's start), so a rule scores here what a backtest prints.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from backtests.engine import Caps, ExecutionCosts, buy_and_hold, kernel_inputs
-from backtests.report import portfolio_stats
-from backtests.run import call_strategy
-from backtests.sweep_kernel import METRICS, Costs, run_rules
-from backtests.tune_exec import Executor, LocalExecutor, Task, chunk_size, chunks
+from backtests.engine import buy_and_hold
+from backtests.inputs import Execution, from_start, history_panel, prepare_run
+from backtests.kernel_state import Book, Market, Orders
+from backtests.report import portfolio_stats, profit_factor
+from backtests.sweep_kernel import METRICS, run_rules
+from backtests.tune_exec import Executor, LocalExecutor, chunk_size, chunks
 from backtests.tune_grid import GridParam, combinations, overrides
 from events.align import align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
@@ -38,8 +40,11 @@ from satellite.config import SatelliteConfig
 from satellite.errors import UserInputError
 from strategies.base import Strategy
 from strategies.registry import available, build_strategy
+from strategies.stops import rule_table
 
 MINIMISED = frozenset({"max_drawdown"})
+COUNTS = frozenset({"fills", "trades"})
+"""Metrics that are counts, not scores: never ranked on (trades: --min-trades)."""
 
 if TYPE_CHECKING:
     import vectorbt as vbt
@@ -134,12 +139,20 @@ class TuneRequest:
     end: pd.Timestamp | None = None
 
 
-def full_stats(portfolio: vbt.Portfolio) -> dict[str, float]:
-    """portfolio_stats plus vectorbt's profit factor (all trades, open ones at the last close)."""
+class SweepTask(NamedTuple):
+    """One chunk of the sweep: run_rules(*task)."""
+
+    market: Market
+    orders: Orders
+    book: Book
+    rules: np.ndarray  # RULE records
+
+
+def full_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> dict[str, float]:
+    """portfolio_stats plus the profit factor of the trades (open ones at the last close)."""
     stats: dict[str, float] = {key: float(value)  # type: ignore[arg-type]
-                               for key, value in portfolio_stats(portfolio).items()}
-    factor = float(portfolio.trades.profit_factor())
-    stats["profit_factor"] = factor if math.isfinite(factor) else math.nan
+                               for key, value in portfolio_stats(portfolio, trades).items()}
+    stats["profit_factor"] = profit_factor(trades)
     return stats
 
 
@@ -180,7 +193,7 @@ class Sweeper:
         self.portfolio = settings.portfolio
         self.frames = store.load_frames(self.portfolio.tickers)
         self.catalogue = events if events is not None else load_catalogue([SHIPPED_CATALOGUE])
-        self.costs = ExecutionCosts.from_portfolio(self.portfolio)
+        self.execution = Execution.from_portfolio(self.portfolio)
         self.rules = combinations(request.params)
 
     def sessions(self) -> pd.DatetimeIndex:
@@ -188,37 +201,35 @@ class Sweeper:
         span = resolve_span(frames, self.request.start, self.request.end)
         return build_panel(frames, span.start, span.end).sessions
 
-    def tasks(self, span: Span) -> list[tuple[np.ndarray, Task]]:
+    def tasks(self, span: Span) -> list[tuple[np.ndarray, SweepTask]]:
         """(rule rows, run_rules arguments) of every chunk of the span."""
         frames = {ticker: frame.loc[: span.end] for ticker, frame in self.frames.items()}
-        panel = build_panel(frames, span.start, span.end)
+        history = history_panel(frames, span.end)
         aligned = align_all(self.catalogue, frames)
         fixed = [p.name for p in self.request.params if not p.vectorised]
         groups: dict[tuple[Any, ...], list[int]] = {}
         for row, rule in enumerate(self.rules):
             groups.setdefault(tuple(rule[name] for name in fixed), []).append(row)
-        costs = Costs(self.costs.initial_cash, self.costs.fees, self.costs.slippage)
         out = []
         for key, rows in groups.items():
             strategy = build_strategy(self.request.strategy, self.settings,
                                       overrides(dict(zip(fixed, key, strict=True))), self.strategies)
-            inputs = kernel_inputs(panel, call_strategy(strategy, panel, aligned),
-                                   Caps.from_portfolio(self.portfolio), self.portfolio)
-            atr = inputs.atr(strategy.stop_spec.atr_window)
-            table = np.array([
-                [float(x) for x in strategy.stop_spec.merged({
-                    name.removeprefix("stops."): self.rules[row][name]
-                    for name in self.rules[row] if name not in fixed}).kernel_args()]
+            inputs = prepare_run(strategy, history, aligned, span.start, self.execution)
+            table = rule_table([
+                strategy.stop_spec.merged({name.removeprefix("stops."): self.rules[row][name]
+                                           for name in self.rules[row] if name not in fixed})
                 for row in rows])
             size = chunk_size(len(rows), span.sessions)
             for block in chunks(np.arange(len(rows)), size):
-                out.append((np.asarray(rows)[block], (inputs, atr, table[block], costs)))
+                task = SweepTask(inputs.market, inputs.orders, inputs.book, table[block])
+                out.append((np.asarray(rows)[block], task))
         return out
 
     def benchmark(self, span: Span) -> dict[str, float]:
         frames = {ticker: frame.loc[: span.end] for ticker, frame in self.frames.items()}
-        panel = build_panel(frames, span.start, span.end)
-        return full_stats(buy_and_hold(panel, self.portfolio.core, self.costs))
+        panel = from_start(history_panel(frames, span.end), span.start)
+        portfolio, run = buy_and_hold(panel, self.portfolio.core, self.execution.costs)
+        return full_stats(portfolio, run.trades)
 
 
 def run_tune(
@@ -236,9 +247,9 @@ def run_tune(
     progress(total_chunks) returns the callback called after each chunk; results_dir: where
     the CSV of every rule goes (None: not written; the CLI passes the user data directory's
     results folder); strategies: the registry to build from (default: the built-ins)."""
-    if request.metric not in METRICS or request.metric == "trades":
+    if request.metric not in METRICS or request.metric in COUNTS:
         raise UserInputError(f"--metric {request.metric!r}: one of "
-                             f"{', '.join(m for m in METRICS if m != 'trades')}")
+                             f"{', '.join(m for m in METRICS if m not in COUNTS)}")
     sweeper = Sweeper(settings, store, request, events, strategies)
     folds = make_folds(sweeper.sessions(), request.split, request.walk_forward)
     spans = [fold.in_sample for fold in folds] + [f.out_of_sample for f in folds if f.out_of_sample]

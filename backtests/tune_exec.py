@@ -7,7 +7,7 @@ independent, so any executor gives the same numbers. `dask` is an optional extra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ def chunks(rows: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 class Executor(Protocol):
-    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
             done: Callable[[], None]) -> list[np.ndarray]:
         """fn(*task) for each task, results in task order; done() after each."""
         ...
@@ -40,7 +40,7 @@ class Executor(Protocol):
 class LocalExecutor:
     """Chunks one after the other in this process; each is parallel over rules (prange)."""
 
-    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
             done: Callable[[], None]) -> list[np.ndarray]:
         out = []
         for task in tasks:
@@ -55,7 +55,7 @@ class DaskExecutor:
     def __init__(self, client: Any):
         self.client = client
 
-    def run(self, fn: Callable[..., np.ndarray], tasks: list[Task],
+    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
             done: Callable[[], None]) -> list[np.ndarray]:
         from distributed import as_completed
 

@@ -48,8 +48,8 @@ def satellite_seconds(settings: SatelliteConfig, store: PriceStore, share: bool)
     sweeper = Sweeper(settings, store, request)
     span = make_folds(sweeper.sessions(), None, None)[0].in_sample
     began = time.perf_counter()
-    for _, (inputs, atr, table, costs) in sweeper.tasks(span):
-        run_rules(inputs, atr, table, costs, share)
+    for _, task in sweeper.tasks(span):
+        run_rules(*task, share=share)
     return time.perf_counter() - began
 
 

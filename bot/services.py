@@ -135,7 +135,7 @@ class BotServices:
         s, b = result.stats, result.benchmark_stats
         return (f"{name} {result.start:%Y-%m-%d}..{result.end:%Y-%m-%d}: return {s['total_return']:+.1%}, "
                 f"CAGR {s['cagr']:+.1%}, max drawdown {s['max_drawdown']:.1%}, Sharpe {s['sharpe']:.2f}, "
-                f"{s['trades']} fills; buy-and-hold {self.context.config.settings.portfolio.core}: "
+                f"{s['fills']} fills; buy-and-hold {self.context.config.settings.portfolio.core}: "
                 f"return {b['total_return']:+.1%}, max drawdown {b['max_drawdown']:.1%}")
 
     def chart(self, text: str, until: pd.Timestamp | None = None) -> tuple[bytes, str]:

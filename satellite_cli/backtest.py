@@ -24,7 +24,8 @@ STAT_ROWS: list[tuple[str, str]] = [
     ("sharpe", "Sharpe"),
     ("sortino", "Sortino"),
     ("calmar", "Calmar"),
-    ("trades", "Fills"),
+    ("fills", "Fills"),
+    ("trades", "Trades (closed)"),
 ]
 
 SetOption = Annotated[
@@ -152,14 +153,14 @@ def print_exits(result: BacktestResult) -> None:
             continue
         returns = [t["return"] for t in result.trades if t["reason"] == reason]
         average = sum(returns) / len(returns) if returns else None
-        label = "cap (partial trims)" if reason == "cap" else reason
+        label = "cap (trims)" if reason == "cap" else reason
         table.add_row(label, str(count), percent(average))
     console.print(table)
 
 
 def _show(stats: Stats, key: str) -> str:
     value = stats[key]  # type: ignore[literal-required]
-    if key == "trades":
+    if key in ("fills", "trades"):
         return str(value)
     if key in ("sharpe", "sortino", "calmar"):
         return ratio(value)

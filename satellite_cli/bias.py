@@ -27,8 +27,8 @@ def check_bias_command(
     ] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Recompute signals on data truncated at each session; exit 1 if any differ."""
-    from backtests.bias import check_bias
+    """Recompute signals on data truncated at each session; exit 4 if any differ."""
+    from backtests.bias import LOOK_AHEAD_EXIT, check_bias
     from backtests.run import run_backtest
     from strategies.registry import available, build_strategy, parse_overrides
 
@@ -55,4 +55,4 @@ def check_bias_command(
     else:
         console.print(f"{strategy}: no look-ahead in {checked} sessions checked")
     if diffs:
-        raise typer.Exit(1)
+        raise typer.Exit(LOOK_AHEAD_EXIT)

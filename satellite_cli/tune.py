@@ -34,7 +34,7 @@ def tune(
         help="sharpe, sortino, calmar, total_return, cagr, max_drawdown (minimised), "
         "profit_factor")] = "sharpe",
     min_trades: Annotated[int, typer.Option(
-        "--min-trades", min=0, help="rank only rules with at least N fills in-sample")] = 0,
+        "--min-trades", min=0, help="rank only rules with at least N trades in-sample")] = 0,
     split: Annotated[str | None, typer.Option(
         help="rank before DATE (YYYY-MM-DD), re-score from DATE")] = None,
     walk_forward: Annotated[int | None, typer.Option(
@@ -54,16 +54,16 @@ def tune(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from backtests.sweep_kernel import METRICS
-    from backtests.tune import TuneRequest, run_tune
+    from backtests.tune import COUNTS, TuneRequest, run_tune
     from backtests.tune_exec import open_executor
     from backtests.tune_grid import parse_grid
     from strategies.registry import available
 
     context: AppContext = ctx.obj
     settings = context.config.settings
-    if metric not in METRICS or metric == "trades":
+    if metric not in METRICS or metric in COUNTS:
         raise UserInputError(f"--metric {metric!r}: one of "
-                             f"{', '.join(m for m in METRICS if m != 'trades')}")
+                             f"{', '.join(m for m in METRICS if m not in COUNTS)}")
     if split is not None and walk_forward is not None:
         raise UserInputError("give --split or --walk-forward, not both")
     strategies = available(context.strategies_dir)
@@ -99,7 +99,7 @@ def tune(
 
 
 def show(metric: str, value: float) -> str:
-    if metric == "trades":
+    if metric in ("fills", "trades"):
         return "-" if value != value else str(int(value))
     return ratio(value) if metric in RATIOS else percent(value)
 
@@ -123,24 +123,24 @@ def print_result(result: TuneResult, core: str) -> None:
         label = (f"OOS {oos.start:%Y-%m-%d}..{oos.end:%Y-%m-%d}"
                  if oos is not None and result.mode == "split" else "OOS (mean)")
         table.add_column(label, justify="right")
-    table.add_column("IS fills", justify="right")
+    table.add_column("IS trades", justify="right")
     for i, rule in enumerate(result.order[: min(result.top, result.eligible)]):
         cells = [str(i + 1), *(_value(result.rules[rule][p.name]) for p in result.params),
                  show(result.metric, result.score("in_sample", rule))]
         if result.out_of_sample is not None:
             cells.append(show(result.metric, result.score("out_of_sample", rule)))
-        cells.append(show("trades", result.score("in_sample", rule, "trades")))
+        cells.append(show("trades", result.score("in_sample", rule, "trades")))  # closed
         table.add_row(*cells)
     bench = [f"{core} buy & hold", *([""] * len(result.params)),
              show(result.metric, result.benchmark["in_sample"][result.metric])]
     if "out_of_sample" in result.benchmark:
         bench.append(show(result.metric, result.benchmark["out_of_sample"][result.metric]))
     table.add_section()
-    table.add_row(*bench, "1")
+    table.add_row(*bench, show("trades", result.benchmark["in_sample"]["trades"]))
     console.print(table)
     if result.eligible < len(result.rules):
         console.print(f"{len(result.rules) - result.eligible} rules not ranked "
-                      "(fewer fills than --min-trades, or no score)")
+                      "(fewer closed trades than --min-trades, or no score)")
 
 
 def _value(value: object) -> str:

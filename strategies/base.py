@@ -5,10 +5,15 @@
   t only; it is acted on at the open of session t + 1 (or during that session for a limit).
   The engine adds the stop rules ([stops], per strategy) and the caps.
 - `target_weights(panel) -> DataFrame`: target weights to trade to at the open of session t,
-  using data up to the close of session t - 1 (NaN: no order). core_satellite works this way.
+  using data up to the close of session t - 1 only, not the open of t (NaN: no order). The
+  engine also trades every ticker to its standing target (the latest one given) at the run's
+  first open and at a ticker's first open when it lists later; `rebalances_on_cap()` asks it
+  to rebalance to the standing targets after a close where a satellite is above its cap.
+  core_satellite works this way.
 
 Either way a strategy is a pure function of prices (and events): `satellite check-bias` runs it
-on data truncated at each session and compares.
+on data truncated at each session and compares. The panel it gets holds every stored session up
+to the run's end, so indicators warm up on the history before --start.
 """
 
 from __future__ import annotations
@@ -80,6 +85,12 @@ class Strategy:
     def target_weights(self, panel: PricePanel) -> pd.DataFrame:
         """Target weights per session and ticker, decided before the session's open."""
         raise NotImplementedError(f"{self.name} implements neither signals nor target_weights")
+
+    def rebalances_on_cap(self) -> bool:
+        """True: a satellite (or all together) closing above its cap rebalances every ticker
+        to its standing target at the next open. False: the engine sells only what is over
+        the cap back to it (a trim)."""
+        return False
 
     # helpers shared by signal strategies ------------------------------------------------
     def empty(self, panel: PricePanel) -> pd.DataFrame:

@@ -38,6 +38,8 @@ REASONS: tuple[str, ...] = (
 SIGNAL, STOP_FIXED, STOP_TRAILING, STOP_ATR, TIME, TAKE_PROFIT, BREAKER, END_OF_DATA, CAP = range(9)
 ENTRY = -1
 """Reason code of a buy fill."""
+NO_STOP = -1
+"""Reason code of a stop level when no protective rule is on."""
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,41 @@ class StopSpec:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def kernel_args(self) -> tuple[float, float, bool, float, float, float, float, float, int]:
-        """The spec as the kernel's scalars (ATR goes in as an array, see atr_before_bar):
-        NaN (or -1 for counts) switches a rule off."""
-        return (
-            _nan(self.fixed_pct), _nan(self.trailing_pct), self.trail_from == "close",
-            _nan(self.atr_mult),
-            float(self.time_sessions) if self.time_sessions is not None else math.nan,
-            _nan(self.take_profit_pct), _nan(self.breaker_drawdown),
-            _nan(self.breaker_rearm_recovery)
-            if self.breaker_rearm_recovery is not None
-            else _nan(self.breaker_drawdown) / 2,
-            self.breaker_rearm_sessions if self.breaker_rearm_sessions is not None else -1,
-        )
+    def rule(self) -> np.void:
+        """The spec as one RULE record (numpy.void) for the kernels and stop_level_nb."""
+        return rule_table([self])[0]
+
+
+RULE = np.dtype([
+    ("fixed_pct", np.float64),          # NaN: off
+    ("trailing_pct", np.float64),       # NaN: off
+    ("trail_from_close", np.bool_),     # trail the highest close instead of the highest high
+    ("atr_mult", np.float64),           # NaN: off (ATR comes in as an array, see atr_before_bar)
+    ("time_sessions", np.float64),      # NaN: off
+    ("take_profit_pct", np.float64),    # NaN: off
+    ("breaker_drawdown", np.float64),   # NaN: off
+    ("rearm_recovery", np.float64),     # drawdown to re-arm at (default: half the trip)
+    ("rearm_sessions", np.int64),       # -1: off
+], align=True)
+"""A stop rule as the kernels read it: one record, every field by name."""
+
+
+def rule_table(specs: list[StopSpec]) -> np.ndarray:
+    """The RULE records of several specs (rows of a sweep)."""
+    table = np.zeros(len(specs), dtype=RULE)
+    for row, spec in zip(table, specs, strict=True):
+        row["fixed_pct"] = _nan(spec.fixed_pct)
+        row["trailing_pct"] = _nan(spec.trailing_pct)
+        row["trail_from_close"] = spec.trail_from == "close"
+        row["atr_mult"] = _nan(spec.atr_mult)
+        row["time_sessions"] = _nan(spec.time_sessions)
+        row["take_profit_pct"] = _nan(spec.take_profit_pct)
+        row["breaker_drawdown"] = _nan(spec.breaker_drawdown)
+        row["rearm_recovery"] = (_nan(spec.breaker_rearm_recovery)
+                                 if spec.breaker_rearm_recovery is not None
+                                 else _nan(spec.breaker_drawdown) / 2)
+        row["rearm_sessions"] = spec.breaker_rearm_sessions or -1
+    return table
 
 
 def _nan(value: float | None) -> float:

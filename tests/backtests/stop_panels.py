@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from backtests.engine import Caps, ExecutionCosts, KernelRun, simulate_signals
+from backtests.engine import KernelRun, simulate_decisions
+from backtests.inputs import Caps, Execution, ExecutionCosts
 from market.panel import PricePanel
 from satellite.config import PortfolioConfig
 from strategies.base import Signals
@@ -53,9 +54,8 @@ def run(
         flags(panel, entry_rows), flags(panel, exit_rows or []), hold={"NVDA": 0.85},
         **signal_fields,  # type: ignore[arg-type]
     )
-    _, result = simulate_signals(
-        panel, signals, spec, ExecutionCosts(1000.0, fees, slippage), caps, PORTFOLIO,
-    )
+    execution = Execution(PORTFOLIO, caps, ExecutionCosts(1000.0, fees, slippage))
+    _, result = simulate_decisions(panel, signals, spec, execution)
     return result
 
 

@@ -1,8 +1,9 @@
 """core_satellite on a 2-ticker, 6-session file, checked against numbers computed by hand.
 
 Portfolio: AAA (core) 60%, BBB (satellite) 40%, 1000 cash, fees 0.1%, no slippage. Orders are
-target percentages filled at the open; vectorbt sells before it buys and buys the smaller
-order first, and a buy that the remaining cash cannot cover with its fee is filled partially.
+target percentages filled at the open through the fill engine; like vectorbt's from_orders it
+sells before it buys and buys the smaller order first, and a buy that the remaining cash cannot
+cover with its fee is filled partially. The fills are listed in the order they executed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backtests.engine import ExecutionCosts, simulate_targets
+from backtests.engine import simulate_decisions
+from backtests.inputs import Caps, Execution, ExecutionCosts
 from market.panel import build_panel
 from market.validation import read_price_csv
 from satellite.config import PortfolioConfig, StopsConfig
@@ -34,9 +36,16 @@ def run(bbb_file: str) -> tuple[pd.DataFrame, pd.Series]:
     frames = {"AAA": read_price_csv(DATA / "AAA.csv"), "BBB": read_price_csv(DATA / bbb_file)}
     panel = build_panel(frames)
     config = portfolio_config()
-    targets = CoreSatellite(CoreSatellite.Params(), config, StopsConfig()).target_weights(panel)
-    portfolio = simulate_targets(panel, targets, ExecutionCosts(1000.0, FEES, 0.0))
-    return portfolio.orders.records_readable, portfolio.value()
+    strategy = CoreSatellite(CoreSatellite.Params(), config, StopsConfig(trailing_pct=None))
+    execution = Execution(config, Caps(0.4, 0.4), ExecutionCosts(1000.0, FEES, 0.0))
+    portfolio, run = simulate_decisions(panel, strategy.target_weights(panel),
+                                        strategy.stop_spec, execution, rebalance_on_cap=True)
+    fills = run.fills
+    orders = pd.DataFrame({
+        "Timestamp": panel.sessions[fills["idx"]], "Column": [panel.tickers[c] for c in fills["col"]],
+        "Size": fills["size"], "Side": fills["side"].map({0: "Buy", 1: "Sell"}),
+        "Fees": fills["fees"]})
+    return orders, portfolio.value()
 
 
 def test_rebalances_on_the_first_session_and_the_first_of_the_month() -> None:

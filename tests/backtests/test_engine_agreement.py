@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import vectorbt as vbt
 
-from backtests.engine import Caps, ExecutionCosts, simulate_signals
+from backtests.engine import simulate_decisions
+from backtests.inputs import Caps, Execution, ExecutionCosts
 from strategies.base import Signals
 from strategies.stops import StopSpec
 from tests.backtests.stop_panels import PORTFOLIO, flags, panel_from_bars, run, satellite_trades
@@ -54,9 +55,8 @@ def test_vectorbt_accounting_matches_the_kernel() -> None:
     panel = panel_from_bars(BARS, nvda=[10, 10.5, 10.2, 11, 10.8, 10, 9.5, 9.9])
     spec = StopSpec(trailing_pct=0.08)
     signals = Signals(flags(panel, [0, 5]), flags(panel, []), hold={"NVDA": 0.85})
-    portfolio, result = simulate_signals(
-        panel, signals, spec, ExecutionCosts(1000.0, 0.001, 0.0005), Caps(0.2, 0.35), PORTFOLIO
-    )
+    execution = Execution(PORTFOLIO, Caps(0.2, 0.35), ExecutionCosts(1000.0, 0.001, 0.0005))
+    portfolio, result = simulate_decisions(panel, signals, spec, execution)
     assert np.allclose(portfolio.value().to_numpy(), result.value.to_numpy(), atol=1e-9)
     assert np.allclose(portfolio.cash().to_numpy(), result.cash.to_numpy(), atol=1e-9)
     assert portfolio.orders.fees.sum() == pytest.approx(result.fills["fees"].sum())

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from backtests.engine import Caps
-from strategies.stops import StopSpec
+from backtests.engine import KernelRun
+from strategies.stops import CAP, StopSpec
 from tests.backtests.stop_panels import panel_from_bars, run, satellite_trades
 
 # a rise to 110 then a slide: the trailing cases
@@ -172,11 +172,32 @@ def test_costs_slippage_and_fees_once_per_fill() -> None:
     assert (result.cash >= -1e-9).all()
 
 
-def test_a_satellite_above_its_cap_is_trimmed_at_the_open() -> None:
+def cap_fills(result: KernelRun) -> list[tuple[int, float]]:
+    """(bar, shares sold) of each cap trim."""
+    fills = result.fills[result.fills["reason"] == CAP]
+    return [(int(row.idx), round(float(row.size), 9)) for row in fills.itertuples()]
+
+
+def test_a_cap_breach_at_a_close_trims_at_the_next_open() -> None:
+    # NBIS: 1.5 shares bought at 100 (15% of 1000), NVDA 85 at 10. Close 1 at 200: 300 of
+    # 1150 = 26% > 20%. Trimmed at the open of 2 (180), to 20% of the value at that open:
+    # 0.2 x (850 + 1.5 x 180) / 180 = 1.24444 shares kept, 0.25556 sold.
+    bars = [(100, 100, 100, 100), (100, 200, 100, 200), (180, 180, 180, 180),
+            (180, 180, 180, 180)]
+    result = run(panel_from_bars(bars), [0], StopSpec())
+    assert cap_fills(result) == [(2, round(1.5 - 0.2 * 1120 / 180, 9))]
+    assert result.open_weights["NBIS"].iloc[2] == pytest.approx(0.20, rel=1e-12)
+
+
+def test_a_breach_only_at_the_open_is_not_traded_on_that_open() -> None:
+    # close 1 at 100 (15%); bar 2 gaps to 200 at the open: 26% there, but the order had to be
+    # placed before that open. Close 2 at 200 shows the breach: trimmed at the open of 3.
     bars = [(100, 100, 100, 100), (100, 100, 100, 100), (200, 200, 200, 200),
             (200, 200, 200, 200)]
-    result = run(panel_from_bars(bars), [0], StopSpec(), fees=0.001, slippage=0.001,
-                 caps=Caps(0.20, 0.35))
-    # about 1.5 shares worth 300 of 1150 at the open of bar 2: cut to exactly 20% after costs
-    assert result.open_weights["NBIS"].iloc[2] == pytest.approx(0.20)
-    assert "cap" in set(result.fills["reason"].map(lambda code: "cap" if code == 8 else ""))
+    result = run(panel_from_bars(bars), [0], StopSpec())
+    assert result.open_weights["NBIS"].iloc[2] == pytest.approx(300 / 1150)
+    assert cap_fills(result) == [(3, round(1.5 - 0.2 * 1150 / 200, 9))]
+    costly = run(panel_from_bars(bars), [0], StopSpec(), fees=0.001, slippage=0.001)
+    # with costs the trim is solved so that the weight after them is exactly the cap
+    assert [bar for bar, _ in cap_fills(costly)] == [3]
+    assert costly.open_weights["NBIS"].iloc[3] == pytest.approx(0.20, rel=1e-12)

@@ -13,7 +13,8 @@ import pytest
 from satellite_cli.context import AppContext
 from tests.conftest import DATA, Invoke
 
-STATS_KEYS = {"total_return", "cagr", "max_drawdown", "sharpe", "sortino", "calmar", "trades"}
+STATS_KEYS = {"total_return", "cagr", "max_drawdown", "sharpe", "sortino", "calmar", "fills",
+              "trades"}
 
 
 def in_dir(data_dir: Path) -> AppContext:
@@ -91,7 +92,7 @@ def test_backtest_json(invoke: Invoke) -> None:
     assert payload["strategy"] == "core_satellite"
     assert payload["start"] == "2025-03-28" and payload["end"] == "2026-07-02"
     assert set(payload["stats"]) >= STATS_KEYS and set(payload["benchmark"]) >= STATS_KEYS
-    assert payload["benchmark"]["trades"] == 1
+    assert payload["benchmark"]["fills"] == 1 and payload["benchmark"]["trades"] == 0  # held
     assert 0 < payload["stats"]["max_drawdown"] < 1
     # NVDA buy-and-hold from the open of 2025-03-28 to the close of 2026-07-02, fees included
     assert payload["benchmark"]["total_return"] == pytest.approx(0.7449, abs=5e-4)
@@ -130,7 +131,7 @@ def test_installed_script_runs_the_backtest(tmp_path: Path) -> None:
     done = subprocess.run([str(script), "backtest", "--json"], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["stats"]["trades"] > 3
+    assert json.loads(done.stdout)["stats"]["fills"] > 3
 
 
 def test_installed_script_reports_errors_without_traceback(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtests.engine import Caps, ExecutionCosts, KernelRun, simulate_signals
+from backtests.engine import KernelRun, simulate_decisions
+from backtests.inputs import Caps, Execution, ExecutionCosts
 from events.align import AlignedEvent
 from events.catalogue import Event
 from market.panel import PricePanel
@@ -37,8 +38,8 @@ def panel_of(nvda: list[float], nbis: list[float]) -> PricePanel:
 def run(strategy: Strategy, panel: PricePanel, events: list[AlignedEvent] | None = None,
         spec: StopSpec | None = None) -> KernelRun:
     signals = strategy.signals(panel, events or [])
-    _, result = simulate_signals(panel, signals, spec or StopSpec(), ExecutionCosts(1000, 0, 0),
-                                 Caps(0.2, 0.35), PORTFOLIO)
+    execution = Execution(PORTFOLIO, Caps(0.2, 0.35), ExecutionCosts(1000, 0, 0))
+    _, result = simulate_decisions(panel, signals, spec or StopSpec(), execution)
     return result
 
 

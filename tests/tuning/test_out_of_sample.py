@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtests.sweep_kernel import run_rules
+from backtests.sweep_kernel import METRICS, run_rules
 from backtests.tune import Span, Sweeper, TuneRequest, make_folds, run_tune
 from backtests.tune_exec import open_executor
 from backtests.tune_grid import parse_grid
@@ -28,7 +28,7 @@ def request(settings: SatelliteConfig, **fields: object) -> TuneRequest:
 
 
 def span_table(sweeper: Sweeper, span: Span) -> np.ndarray:
-    table = np.full((len(sweeper.rules), 8), np.nan)
+    table = np.full((len(sweeper.rules), len(METRICS)), np.nan)
     for rows, task in sweeper.tasks(span):
         table[rows] = run_rules(*task)
     return table

@@ -43,7 +43,7 @@ def test_random_rules_equal_standalone_backtests(
     for rule in picks:
         standalone = run_backtest(settings, store, strategy, start=begin,  # type: ignore[arg-type]
                                   overrides=overrides(result.rules[rule]))
-        expected = full_stats(standalone.portfolio)
+        expected = full_stats(standalone.portfolio, standalone.kernel.trades)
         for k, name in enumerate(METRICS):
             assert close(result.in_sample[rule, k], expected[name]), (result.rules[rule], name)
 
@@ -62,10 +62,11 @@ def test_best_in_sample_rule_rerun_gives_its_score(
     fold = result.folds[0]
     again = run_backtest(settings, store, "core_satellite", end=fold.in_sample.end,  # type: ignore[arg-type]
                          overrides=overrides(result.rules[best]))
-    assert close(result.score("in_sample", best), full_stats(again.portfolio)["sortino"])
+    assert close(result.score("in_sample", best), full_stats(again.portfolio, again.kernel.trades)["sortino"])
     later = run_backtest(settings, store, "core_satellite", start=fold.out_of_sample.start,  # type: ignore[arg-type,union-attr]
                          overrides=overrides(result.rules[best]))
-    assert close(result.score("out_of_sample", best), full_stats(later.portfolio)["sortino"])
+    expected = full_stats(later.portfolio, later.kernel.trades)["sortino"]
+    assert close(result.score("out_of_sample", best), expected)
     assert result.csv_path is not None
     saved = pd.read_csv(result.csv_path)
     assert len(saved) == len(result.rules) and saved["rank"].min() == 1
