@@ -17,7 +17,11 @@ RULE_ORDER: tuple[Rule, ...] = (
 class Alert(NamedTuple):
     """session: the NYSE session it is about; subject: a ticker or "portfolio"; state: what
     distinguishes alerts of one rule, subject and session (a drawdown level, an event id, the
-    stale bar's date); level: the stop price, the drawdown level or the pre-event close."""
+    stale bar's date); level: the stop price, the drawdown level or the pre-event close;
+    fill (stop_hit): the price a resting order filled at, the level or the open it gapped
+    through; stop_rule (stop_hit, near_stop): the rule that set the level, named as the
+    backtest's exit reasons (stop_fixed, stop_trailing, stop_atr, take_profit, time, breaker).
+    The ledger keeps neither fill nor stop_rule: they are in the message."""
 
     session: pd.Timestamp
     rule: Rule
@@ -26,6 +30,8 @@ class Alert(NamedTuple):
     level: float | None
     close: float | None
     message: str
+    fill: float | None = None
+    stop_rule: str | None = None
 
     def order(self) -> tuple[pd.Timestamp, int, str, str]:
         return (self.session, RULE_ORDER.index(self.rule), self.subject, self.state)
@@ -38,4 +44,6 @@ class Alert(NamedTuple):
             "level": self.level,
             "close": self.close,
             "message": self.message,
+            "fill": self.fill,
+            "stop_rule": self.stop_rule,
         }

@@ -6,24 +6,26 @@ catch-up and `alerts replay` (on a fresh temporary ledger) all call it.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bot.alert import Alert
 from bot.model import ResolvedPosition, RuleSettings
 from bot.positions import resolve_positions
-from bot.rules import alert_timeline, stop_path
+from bot.rules import Timeline, timeline
 from bot.store import AlertStore
+from bot.tracking import PositionPath
 from bot.workspace import Workspace
 from events.align import AlignedEvent
 from events.service import load_aligned
 from market.calendar import is_session, last_completed_session, sessions_between
 from satellite.errors import UserInputError
+from strategies.stops import StopSpec
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,13 @@ def build_inputs(context: Workspace) -> AlertInputs:
     watched = set(settings.portfolio.tickers) | {p.ticker for p in settings.positions}
     rules = RuleSettings(
         drawdown_levels=tuple(settings.alerts.drawdown_levels),
+        rearm_band=settings.alerts.rearm_band,
         near_stop_pct=settings.alerts.near_stop_pct,
         pullback_tol=settings.alerts.pullback_tol,
         pullback_sessions=settings.alerts.pullback_sessions,
         satellites=tuple(settings.portfolio.satellites),
         watch=tuple(settings.portfolio.tickers),
+        stops=StopSpec.from_config(settings.stops),
     )
     events = [a for a in aligned if a.ticker in watched]
     return AlertInputs(frames, resolve_positions(settings, frames), events, rules)
@@ -62,40 +66,52 @@ def database_path(context: Workspace) -> Path:
     return context.config.resolve(configured) if configured else context.data_dir / "satellite.db"
 
 
+def run_timeline(inputs: AlertInputs, until: pd.Timestamp) -> Timeline:
+    return timeline(inputs.frames, inputs.positions, inputs.events, inputs.settings, until)
+
+
 def evaluate_sessions(store: AlertStore, inputs: AlertInputs, sessions: list[pd.Timestamp]) -> list[Alert]:
-    """Evaluate each session in order, recording its alerts once; return the new ones."""
+    """Evaluate each session in order, recording its alerts once; return the new ones.
+
+    One pass of the rules up to the last session gives every session's alerts and state."""
     if not sessions:
         return []
-    timeline = alert_timeline(inputs.frames, inputs.positions, inputs.events, inputs.settings,
-                              max(sessions))
+    result = run_timeline(inputs, max(sessions))
     by_session: dict[pd.Timestamp, list[Alert]] = {}
-    for alert in timeline:
+    for alert in result.alerts:
         by_session.setdefault(alert.session, []).append(alert)
     new: list[Alert] = []
     for session in sessions:
         complete = all(inputs.frames[t].index[-1] >= session for t in inputs.watched if t in inputs.frames)
         new += store.record_session(session, by_session.get(session, []), complete,
-                                    rule_state(inputs, session))
+                                    rule_state(result.paths, session))
     return new
 
 
-def rule_state(inputs: AlertInputs, session: pd.Timestamp) -> dict[str, Any]:
-    """Each position's close, stop and high at the session: stored with the session's alerts."""
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def rule_state(paths: list[PositionPath], session: pd.Timestamp) -> dict[str, Any]:
+    """Each position after the session's close: its close, the stop for the next session and
+    what set it, its high close, or how it was closed. Stored with the session's alerts."""
     state: dict[str, Any] = {}
-    for position in inputs.positions:
-        path = stop_path(position, inputs.frames[position.ticker], session)
-        if len(path.sessions) == 0:
+    for path in paths:
+        i = path.index_at(session)
+        if i < 0:
             continue
-        level = float(path.level[-1])
-        state[f"{position.ticker}@{position.entry:%Y-%m-%d}"] = {
-            "ticker": position.ticker,
-            "session": f"{path.sessions[-1]:%Y-%m-%d}",
-            "close": float(path.close[-1]),
-            "stop": None if np.isnan(level) else level,
-            "stop_kind": path.kind[-1],
-            "high": float(path.high_close[-1]),
-            "high_date": f"{path.high_date[-1]:%Y-%m-%d}",
-            "stopped": bool((path.close <= path.level).any()),
+        closed = path.closed_by(session)
+        state[path.position.key] = {
+            "ticker": path.position.ticker,
+            "session": f"{path.sessions[i]:%Y-%m-%d}",
+            "close": path.close[i],
+            "stop": _number(path.next_level[i]),
+            "stop_rule": path.next_rule[i] or None,
+            "high": path.high_close[i],
+            "high_date": f"{path.high_date[i]:%Y-%m-%d}",
+            "stopped": closed is not None,
+            "fill": closed.fill if closed else None,
+            "closed_rule": closed.rule if closed else None,
         }
     return state
 

@@ -1,4 +1,5 @@
-"""PNG charts for the bot: a ticker's closes with its stop level and events, or the portfolio.
+"""PNG charts for the bot: a ticker's closes with its stop path, the hit and events, or the
+portfolio.
 
 Pure drawing: series in, PNG bytes out. matplotlib's Agg backend through Figure objects (no
 pyplot state), so charts can be drawn from worker threads and on machines without a display.
@@ -7,6 +8,7 @@ pyplot state), so charts can be drawn from worker threads and on machines withou
 from __future__ import annotations
 
 import io
+from typing import NamedTuple
 
 import matplotlib
 
@@ -18,14 +20,25 @@ from matplotlib.figure import Figure
 EventMark = tuple[pd.Timestamp, str]
 
 
+class StopHit(NamedTuple):
+    session: pd.Timestamp
+    fill: float
+    rule: str  # in words, e.g. "trailing stop"
+
+
 def price_chart(close: pd.Series, title: str, stop: pd.Series | None = None,
-                events: list[EventMark] | None = None) -> bytes:
+                events: list[EventMark] | None = None, hit: StopHit | None = None) -> bytes:
+    """stop: the level in force each session (drawn as steps, NaN where none); hit: the
+    session and fill of the stop that closed the position (marked with an x)."""
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     axes.plot(close.index, close.to_numpy(), color="#1f77b4", linewidth=1.5, label="close")
     if stop is not None and stop.notna().any():
-        axes.plot(stop.index, stop.to_numpy(), color="#d62728", linestyle="--", linewidth=1.2,
-                  label=f"stop {float(stop.dropna().iloc[-1]):.2f}")
+        axes.step(stop.index, stop.to_numpy(), where="mid", color="#d62728", linestyle="--",
+                  linewidth=1.2, label=f"stop {float(stop.dropna().iloc[-1]):.2f}")
+    if hit is not None and close.index[0] <= hit.session <= close.index[-1]:
+        axes.plot(pd.DatetimeIndex([hit.session]).to_numpy(), [hit.fill], marker="x", markersize=10, color="#d62728",
+                  linestyle="none", label=f"{hit.rule} {hit.session:%Y-%m-%d} at {hit.fill:.2f}")
     for day, label in events or []:
         if close.index[0] <= day <= close.index[-1]:
             axes.axvline(day,  # type: ignore[arg-type]

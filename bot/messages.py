@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -9,35 +10,74 @@ import pandas as pd
 from bot.model import ResolvedPosition, RuleSettings
 from events.align import AlignedEvent
 
+RULE_WORDS = {
+    "stop_fixed": "fixed stop", "stop_trailing": "trailing stop", "stop_atr": "ATR stop",
+    "take_profit": "take-profit", "time": "time stop", "breaker": "portfolio breaker",
+}
+
+
+def rule_words(rule: str) -> str:
+    return RULE_WORDS.get(rule, rule or "no stop")
+
 
 @dataclass(frozen=True)
 class StopFacts:
-    ticker: str
-    close: float
-    level: float
-    kind: str
-    high: float
-    high_date: pd.Timestamp
+    """A level and where it comes from: the rule, the trailing reference (its date, None: the
+    entry price is the reference) and the ATR it used."""
+
     position: ResolvedPosition
+    level: float
+    rule: str
+    reference: float
+    reference_date: pd.Timestamp | None
+    atr: float = math.nan
 
 
-def _stop_origin(facts: StopFacts) -> str:
-    position = facts.position
-    if facts.kind == "trailing" and position.trailing_pct is not None:
-        return f"{position.trailing_pct:.0%} below the {facts.high:.2f} high of {facts.high_date:%Y-%m-%d}"
-    if facts.kind == "fixed" and position.fixed_pct is not None:
-        return f"{position.fixed_pct:.0%} below the {position.entry_price:.2f} entry"
-    return f"{position.atr_mult:g} ATR({position.atr_window}) below the {facts.high:.2f} high"
+def stop_origin(facts: StopFacts) -> str:
+    """How the level was set, e.g. "15% below the 135.46 high of 2025-10-13"."""
+    spec, entry = facts.position.stops, facts.position.entry_price
+    anchor = (f"the {entry:.2f} entry" if facts.reference_date is None or facts.reference <= entry
+              else f"the {facts.reference:.2f} {spec.trail_from} of {facts.reference_date:%Y-%m-%d}")
+    if facts.rule == "stop_trailing" and spec.trailing_pct is not None:
+        return f"{spec.trailing_pct:.0%} below {anchor}"
+    if facts.rule == "stop_fixed" and spec.fixed_pct is not None:
+        return f"{spec.fixed_pct:.0%} below the {entry:.2f} entry"
+    if facts.rule == "stop_atr" and spec.atr_mult is not None:
+        return f"{spec.atr_mult:g} x ATR({spec.atr_window}) {facts.atr:.2f} below {anchor}"
+    if facts.rule == "take_profit" and spec.take_profit_pct is not None:
+        return f"{spec.take_profit_pct:.0%} above the {entry:.2f} entry"
+    return rule_words(facts.rule)
 
 
-def stop_hit(facts: StopFacts) -> str:
-    return (f"{facts.ticker} closed {facts.close:.2f}, at or below its {facts.kind} stop "
-            f"{facts.level:.2f} ({_stop_origin(facts)}): stop hit")
+def stop_hit(facts: StopFacts, open_price: float, low: float, high: float, fill: float) -> str:
+    ticker, words = facts.position.ticker, rule_words(facts.rule)
+    if facts.rule == "breaker":
+        return f"{ticker} sold at the open, {fill:.2f}: the portfolio breaker tripped at the last close"
+    if facts.rule == "time":
+        return (f"{ticker} sold at the open, {fill:.2f}: held {facts.position.stops.time_sessions} "
+                "sessions (time stop)")
+    where = f"{words} {facts.level:.2f} ({stop_origin(facts)})"
+    if fill == open_price:
+        return f"{ticker} opened {open_price:.2f}, through its {where}: sold at the open, {fill:.2f}"
+    moved = f"rose to {high:.2f}" if facts.rule == "take_profit" else f"fell to {low:.2f}"
+    return f"{ticker} {moved}, through its {where}: a resting order filled at {fill:.2f}"
 
 
-def near_stop(facts: StopFacts, distance: float) -> str:
-    return (f"{facts.ticker} closed {facts.close:.2f}, {distance:.1%} above its {facts.kind} stop "
-            f"{facts.level:.2f} ({_stop_origin(facts)})")
+def near_stop(facts: StopFacts, close: float, distance: float, session: pd.Timestamp) -> str:
+    ticker = facts.position.ticker
+    side = "above" if distance >= 0 else "below"
+    return (f"{ticker} closed {close:.2f}, {abs(distance):.1%} {side} its {rule_words(facts.rule)} "
+            f"{facts.level:.2f} for {session:%Y-%m-%d} ({stop_origin(facts)})")
+
+
+def sell_at_open(position: ResolvedPosition, close: float, rule: str, session: pd.Timestamp,
+                 drawdown: float | None = None) -> str:
+    """The time stop or the breaker sells at the next open."""
+    if rule == "breaker":
+        why = f"the portfolio closed {drawdown:.1%} below its peak (breaker)"
+    else:
+        why = f"held {position.stops.time_sessions} sessions (time stop)"
+    return f"{position.ticker} closed {close:.2f}; {why}: sell at the open of {session:%Y-%m-%d}"
 
 
 def ticker_drawdown(
@@ -46,7 +86,7 @@ def ticker_drawdown(
 ) -> str:
     if resolved:
         return (f"{ticker} closed {close:.2f}, {drawdown:.1%} below its {high:.2f} high of "
-                f"{high_date:%Y-%m-%d}: back above the {level:.0%} drawdown level")
+                f"{high_date:%Y-%m-%d}: recovered from the {level:.0%} drawdown level")
     return (f"{ticker} closed {close:.2f}, {drawdown:.1%} below its {high:.2f} high of "
             f"{high_date:%Y-%m-%d} since entry: drawdown passed {level:.0%}")
 
@@ -54,7 +94,8 @@ def ticker_drawdown(
 def portfolio_drawdown(drawdown: float, peak_date: pd.Timestamp | None, level: float, resolved: bool) -> str:
     peak = f" of {peak_date:%Y-%m-%d}" if peak_date is not None else ""
     if resolved:
-        return f"Portfolio is {drawdown:.1%} below its peak{peak}: back above the {level:.0%} drawdown level"
+        return (f"Portfolio is {drawdown:.1%} below its peak{peak}: recovered from the "
+                f"{level:.0%} drawdown level")
     return f"Portfolio is {drawdown:.1%} below its peak{peak}: drawdown passed {level:.0%}"
 
 

@@ -7,17 +7,19 @@ that is safe to show (it becomes the reply).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bot import charts
 from bot.alert import Alert
-from bot.alerting import AlertInputs, build_inputs
+from bot.alerting import AlertInputs, build_inputs, run_timeline
+from bot.messages import rule_words
 from bot.outbox import Outbox
-from bot.rules import portfolio_value_index, stop_path
+from bot.rules import Timeline
 from bot.store import AlertStore
+from bot.tracking import PositionPath
 from bot.workspace import Workspace
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
@@ -36,6 +38,12 @@ class BotServices:
     def _inputs(self) -> AlertInputs:
         return build_inputs(self.context)
 
+    def _timeline(self, inputs: AlertInputs, until: pd.Timestamp | None = None) -> Timeline:
+        """The rules up to `until` (default: the newest bar of any position's ticker)."""
+        last = max((inputs.frames[p.ticker].index[-1] for p in inputs.positions),
+                   default=pd.Timestamp.min)
+        return run_timeline(inputs, last if until is None else until)
+
     def _outbox(self) -> tuple[AlertStore, Outbox]:
         store = AlertStore(self.database)
         return store, Outbox(store)
@@ -50,31 +58,23 @@ class BotServices:
             store.close()
         lines = []
         if inputs.positions:
-            value = sum(p.shares * float(inputs.frames[p.ticker]["Close"].iloc[-1]) for p in inputs.positions)
+            result = self._timeline(inputs)
+            value = sum(_value(path, inputs) for path in result.paths)
             cost = sum(p.shares * p.entry_price for p in inputs.positions)
-            until = min(inputs.frames[p.ticker].index[-1] for p in inputs.positions)
-            index = portfolio_value_index(inputs.frames, inputs.positions, until)
-            drawdown = 1 - float(index.iloc[-1] / index.max()) if len(index) else 0.0
-            lines.append(f"Portfolio {value:,.2f} USD ({value / cost - 1:+.1%} on cost), "
-                         f"{drawdown:.1%} below its peak, prices to {until:%Y-%m-%d}")
-            lines += [self._stop_line(inputs, i) for i in range(len(inputs.positions))]
+            index = result.value
+            drawdown = 1 - float(index.iloc[-1] / max(index.max(), 1.0)) if len(index) else 0.0
+            cash = sum(p.position.shares * p.closed.fill for p in result.paths if p.closed)
+            held = f", {cash:,.2f} of it cash from stops" if cash else ""
+            last = max(inputs.frames[p.ticker].index[-1] for p in inputs.positions)
+            lines.append(f"Portfolio {value:,.2f} USD{held} ({value / cost - 1:+.1%} on cost), "
+                         f"{drawdown:.1%} below its peak, prices to {last:%Y-%m-%d}")
+            lines += [_stop_line(path, inputs) for path in result.paths]
         else:
             lines.append("No positions: add [[positions]] to config.toml to watch stops and drawdown.")
         evaluated = f"{last:%Y-%m-%d}" if last is not None else "never"
         lines.append(f"Alerts: last session evaluated {evaluated}; {counts['pending'] + counts['unknown']} "
                      f"waiting, {counts['failed']} failed{'; muted' if muted else ''}")
         return "\n".join(lines)
-
-    def _stop_line(self, inputs: AlertInputs, number: int) -> str:
-        position = inputs.positions[number]
-        frame = inputs.frames[position.ticker]
-        path = stop_path(position, frame, frame.index[-1])
-        close = float(frame["Close"].iloc[-1])
-        level = float(path.level[-1]) if len(path.level) else float("nan")
-        if np.isnan(level):
-            return f"{position.ticker} {close:.2f}: no stop set"
-        state = "STOPPED" if (path.close <= path.level).any() else f"{close / level - 1:.1%} above"
-        return f"{position.ticker} {close:.2f}, {path.kind[-1]} stop {level:.2f} ({state})"
 
     def positions(self) -> str:
         inputs = self._inputs()
@@ -93,7 +93,7 @@ class BotServices:
         inputs = self._inputs()
         if not inputs.positions:
             return "No positions, so no stops: add [[positions]] to config.toml."
-        return "\n".join(self._stop_line(inputs, i) for i in range(len(inputs.positions)))
+        return "\n".join(_stop_line(path, inputs) for path in self._timeline(inputs).paths)
 
     def events(self, count: int) -> str:
         if not 1 <= count <= MAX_LIST:
@@ -151,14 +151,19 @@ class BotServices:
         if until is not None:
             frame = frame.loc[frame.index <= until]
         close = frame["Close"].iloc[-CHART_SESSIONS:]
-        stop = None
-        for position in inputs.positions:
-            if position.ticker == ticker:
-                path = stop_path(position, frame, frame.index[-1])
-                stop = pd.Series(path.level, index=path.sessions).reindex(close.index)
-        marks = [(a.day0, a.event.id) for a in inputs.events if a.ticker == ticker and a.day0 is not None]
+        stop, hit = None, None
+        paths = [p for p in self._timeline(inputs, frame.index[-1]).paths
+                 if p.position.ticker == ticker and p.sessions]
         caption = f"{ticker}: last close {float(close.iloc[-1]):.2f} on {close.index[-1]:%Y-%m-%d}"
-        return charts.price_chart(close, f"{ticker} close, stop and events", stop, marks), caption
+        if paths:  # the newest position in the ticker
+            path = paths[-1]
+            stop = pd.Series(path.level, index=pd.DatetimeIndex(path.sessions)).reindex(close.index)
+            if path.closed is not None:
+                hit = charts.StopHit(path.closed.session, path.closed.fill, rule_words(path.closed.rule))
+                caption += (f"; closed {path.closed.session:%Y-%m-%d} at {path.closed.fill:.2f} "
+                            f"({rule_words(path.closed.rule)})")
+        marks = [(a.day0, a.event.id) for a in inputs.events if a.ticker == ticker and a.day0 is not None]
+        return charts.price_chart(close, f"{ticker} close, stop and events", stop, marks, hit), caption
 
     def alert_chart(self, alert: Alert) -> bytes | None:
         """The chart sent with a stop_hit or drawdown alert (None when there is nothing to draw)."""
@@ -167,7 +172,9 @@ class BotServices:
         inputs = self._inputs()
         if not inputs.positions:
             return None
-        index = portfolio_value_index(inputs.frames, inputs.positions, alert.session)
+        index = self._timeline(inputs, alert.session).value
+        if index.empty:
+            return None
         return charts.value_chart(index.iloc[-CHART_SESSIONS:], "Portfolio value (1.0 at first entry)")
 
     def set_muted(self, muted: bool) -> str:
@@ -180,3 +187,27 @@ class BotServices:
         if muted:
             return "Muted: alerts are kept and delivered after /unmute."
         return f"Unmuted: {waiting} waiting alert(s) will be delivered now."
+
+
+def _value(path: PositionPath, inputs: AlertInputs) -> float:
+    """What the position is worth now: its proceeds once closed, else shares x last close."""
+    position = path.position
+    if path.closed is not None:
+        return position.shares * path.closed.fill
+    return position.shares * float(inputs.frames[position.ticker]["Close"].iloc[-1])
+
+
+def _stop_line(path: PositionPath, inputs: AlertInputs) -> str:
+    """An open position against the stop for its next session, or how it was closed."""
+    position = path.position
+    frame = inputs.frames[position.ticker]
+    close, last = float(frame["Close"].iloc[-1]), frame.index[-1]
+    if path.closed is not None:
+        closed = path.closed
+        return (f"{position.ticker} CLOSED {closed.session:%Y-%m-%d} at {closed.fill:.2f} "
+                f"({rule_words(closed.rule)}); last {close:.2f} on {last:%Y-%m-%d}")
+    level = path.next_level[-1] if path.next_level else math.nan
+    if math.isnan(level):
+        return f"{position.ticker} {close:.2f}: no stop set"
+    return (f"{position.ticker} {close:.2f}, {rule_words(path.next_rule[-1])} {level:.2f} for the "
+            f"next session ({close / level - 1:.1%} above)")

@@ -149,6 +149,11 @@ class AlertsConfig(StrictModel):
         [0.10, 0.20, 0.30], description="drawdown levels that fire an alert when crossed"
     )
     near_stop_pct: float = Field(0.03, gt=0, lt=1, description="near-stop band above the stop")
+    rearm_band: float | None = Field(
+        None, ge=0, lt=1,
+        description="a fired drawdown level re-arms once drawdown is back below level - band "
+        "(None: half the distance to the next level up, or to 0 from the first level)",
+    )
     pullback_tol: float = Field(0.05, ge=0, lt=1, description="pullback zone around pre-event close")
     pullback_sessions: int = Field(20, ge=1, description="sessions after an event to watch")
     database: Path | None = Field(None, description="SQLite file; default <data dir>/satellite.db")

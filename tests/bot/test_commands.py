@@ -68,7 +68,10 @@ def test_the_owner_gets_status_positions_stops_alerts_and_help(api: FakeBotApi, 
     run_bot(api, bot_config, script)
     status = answers["/status"][0]
     assert status.startswith("Portfolio ") and "below its peak" in status
-    assert all(ticker in status for ticker in ("NVDA", "NBIS", "CRWV")) and "STOPPED" in status
+    assert all(ticker in status for ticker in ("NVDA", "NBIS", "CRWV"))
+    # the 15% trailing stop closed all three (CRWV inside the session, at its level)
+    assert "CRWV CLOSED 2025-10-17 at 130.22 (trailing stop); last 81.75 on 2026-07-02" in status
+    assert "cash from stops" in status and "stop 2" not in status  # no level after the stop
     assert "Alerts: last session evaluated never" in status
     assert answers["/positions"][0].count("shares since 2025-10-01") == 3
     assert "trailing stop" in answers["/stops"][0]
