@@ -22,24 +22,18 @@ part), failed (a chat or Telegram refused it: 400/401/403; kept, reported, retri
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.alert import RULE_ORDER, Alert
 from bot.chats import DeliveryState, parse_stamp, stamp
+from bot.logs import TOKEN_PATTERN, redact
 from bot.store import AlertStore, _ledger_row
 
-TOKEN_PATTERN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
 STATUSES = ("pending", "sending", "unknown", "failed", "sent")
 RULE_RANK = " ".join(f"WHEN '{rule}' THEN {rank}" for rank, rule in enumerate(RULE_ORDER))
 QUEUE_ORDER = f"a.session, CASE a.rule {RULE_RANK} ELSE {len(RULE_ORDER)} END, o.id"
-__all__ = ["Outbox", "OutboxItem", "parse_stamp", "redact", "stamp", "utc_now"]
-
-
-def redact(text: str) -> str:
-    """Any bot token in a text replaced by a placeholder (error texts may quote URLs)."""
-    return TOKEN_PATTERN.sub("<token>", text)
+__all__ = ["TOKEN_PATTERN", "Outbox", "OutboxItem", "parse_stamp", "redact", "stamp", "utc_now"]
 
 
 def utc_now() -> dt.datetime:

@@ -1,4 +1,4 @@
-"""The python-telegram-bot adapter: token, allow-list, command handlers, logging without secrets.
+"""The python-telegram-bot adapter: token, allow-list, command handlers (logging: bot.logs).
 
 Handlers are small module-level functions over BotServices (which knows nothing of Telegram).
 Every update first meets `gate` (group -1): one not from an allowed chat and user is logged
@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 import re
-import sys
+import stat
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,8 +32,9 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.delivery import split_text
-from bot.outbox import TOKEN_PATTERN, redact
+from bot.logs import redact
 from bot.services import BotServices
+from bot.updates import UpdatesRequest
 from satellite.config import LoadedConfig, TelegramConfig
 from satellite.errors import ConfigError, UserInputError
 
@@ -45,12 +46,18 @@ T = TypeVar("T")
 
 
 def load_token(config: LoadedConfig) -> str:
-    """The token from env SATELLITE_TELEGRAM_TOKEN, else [telegram] token_file; never shown."""
+    """The token from env SATELLITE_TELEGRAM_TOKEN, else [telegram] token_file; never shown.
+    A token file that group or others may read (any mode beyond 0600) is refused, as ssh refuses
+    such a private key: the token would already be exposed."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     token_file = config.settings.telegram.token_file
     if not token and token_file is not None:
         path = config.resolve(token_file)
         try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                raise ConfigError(f"telegram.token_file {path}: other users may read it (mode {mode:04o}); "
+                                  f"run `chmod 600 {path}` (the token was not read)")
             token = path.read_text(encoding="utf-8").strip()
         except OSError as err:
             raise ConfigError(f"telegram.token_file {path}: cannot read it ({err.strerror}); "
@@ -62,45 +69,6 @@ def load_token(config: LoadedConfig) -> str:
         raise UserInputError("the Telegram bot token is malformed (BotFather's tokens look like "
                              "123456789:AA...); it is not shown here")
     return token
-
-
-class RedactingFormatter(logging.Formatter):
-    """Formats a record (exception text included), then blanks out any bot token."""
-
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self.secrets = secrets
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            text = text.replace(secret, "<token>")
-        return TOKEN_PATTERN.sub("<token>", text)
-
-
-class StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time of each record."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
-def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
-    """Logs to stderr, secrets redacted; httpx's per-request INFO lines (URL with the token) off."""
-    handler = StderrHandler()
-    handler.setFormatter(RedactingFormatter(secrets))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -126,10 +94,10 @@ class AllowList:
 
 
 def update_kind(update: Update) -> str:
-    for kind in ("message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
-                 "inline_query", "my_chat_member", "chat_member"):
-        if getattr(update, kind, None) is not None:
-            return kind
+    """The update's kind (message, poll, chat_join_request...): a field name, never content."""
+    for kind in Update.ALL_TYPES:
+        if getattr(update, str(kind), None) is not None:
+            return str(kind)
     return "other"
 
 
@@ -310,8 +278,8 @@ def build_application(
     timeout = settings.timeout
     request = HTTPXRequest(connection_pool_size=8, connect_timeout=timeout, read_timeout=timeout,
                            write_timeout=timeout, pool_timeout=timeout)
-    updates = HTTPXRequest(connect_timeout=timeout, read_timeout=timeout + POLL_TIMEOUT,
-                           write_timeout=timeout, pool_timeout=timeout)
+    updates = UpdatesRequest(connect_timeout=timeout, read_timeout=timeout + POLL_TIMEOUT,
+                             write_timeout=timeout, pool_timeout=timeout)
     application = (ApplicationBuilder().token(token).base_url(settings.base_url).request(request)
                    .get_updates_request(updates).job_queue(None).concurrent_updates(4).build())
     application.bot_data["allow"] = AllowList.of(settings)

@@ -11,10 +11,20 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from satellite.config_positions import PositionConfig, PositionsFile
 from satellite.errors import ConfigError
@@ -23,12 +33,13 @@ from satellite.tickers import TICKER_PATTERN
 CONFIG_ENV = "SATELLITE_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
 FORBIDDEN_SECRET_KEYS = {"token", "bot_token", "telegram_token", "api_key"}
+TOKEN_IN_URL = re.compile(r"bot\d+:|\d+:[A-Za-z0-9_-]{20,}")  # a bot token pasted into a URL
 
 
 class StrictModel(BaseModel):
-    """A config section: unknown keys refused, values immutable after load."""
+    """A config section: unknown keys refused, inf and nan refused, values immutable after load."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RebalanceConfig(StrictModel):
@@ -114,6 +125,10 @@ class DataConfig(StrictModel):
     strategies: Path | None = Field(
         None, description="folder of your own strategy files (default: strategies/ in the data directory)",
     )
+    update_timeout: float = Field(
+        30.0, gt=0, le=3600,
+        description="seconds `data update` may take for all tickers together (past it: exit 3)",
+    )
 
 
 class EventsConfig(StrictModel):
@@ -188,12 +203,24 @@ class TelegramConfig(StrictModel):
     token_file: Path | None = Field(
         None, description="file holding the bot token, outside the repo; env wins"
     )
-    chat_ids: list[int] = Field([], description="chats allowed to talk to the bot; alerts go to each")
-    user_ids: list[int] = Field([], description="users allowed to talk to the bot (required for a group)")
+    chat_ids: list[StrictInt] = Field([], description="chats allowed to talk to the bot; alerts go to each")
+    user_ids: list[StrictInt] = Field([], description="users allowed to talk to the bot (needed for a group)")
     timeout: float = Field(20.0, gt=0, le=300, description="seconds one Bot API request may take")
     retry_seconds: int = Field(
         30, ge=1, le=3600, description="how often undelivered alerts are retried (the first back-off step)"
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _a_url_without_a_token(cls, value: str) -> str:
+        if TOKEN_IN_URL.search(value):
+            raise ValueError("holds a bot token (it is not shown); secrets are never read from "
+                             "config.toml: end the URL at .../bot and set env SATELLITE_TELEGRAM_TOKEN or "
+                             "[telegram] token_file")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not an http(s) URL; write it like https://api.telegram.org/bot")
+        return value
 
 
 class SatelliteConfig(StrictModel):
@@ -305,6 +332,17 @@ def _refuse_secrets(raw: dict[str, Any], source: str, prefix: str = "") -> None:
             )
         if isinstance(value, dict):
             _refuse_secrets(value, source, f"{key_path}.")
+
+
+def check_strategy_sections(settings: SatelliteConfig, known: Iterable[str], source: str) -> None:
+    """Refuse a [strategies.NAME] section for a strategy that does not exist (a typo would
+    otherwise be ignored and the strategy run with its defaults)."""
+    names = sorted(known)
+    for name in settings.strategies:
+        if name not in names:
+            hint = difflib.get_close_matches(name, names, n=1)
+            suggestion = f"did you mean {hint[0]!r}?" if hint else f"known strategies: {', '.join(names)}"
+            raise ConfigError(f"{source}: strategies.{name}: no strategy is called {name!r}; {suggestion}")
 
 
 def describe_error(err: ValidationError, root: type[BaseModel]) -> str:

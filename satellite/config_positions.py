@@ -13,7 +13,7 @@ TICKER = re.compile(r"^[A-Z][A-Z0-9.\-^=]{0,14}$")
 class PositionStop(BaseModel):
     """A position's stop rule; unset fields fall back to [stops]. The highest level applies."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     trailing_pct: float | None = Field(
         None, gt=0, lt=1, description="stop at (1 - pct) x the highest close since entry"
@@ -26,7 +26,7 @@ class PositionStop(BaseModel):
 
 
 class PositionConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     ticker: str = Field(description="the held ticker, e.g. NBIS")
     shares: float = Field(gt=0, description="number of shares held")
@@ -54,7 +54,7 @@ class PositionConfig(BaseModel):
 class PositionsFile(BaseModel):
     """A positions file: only [[positions]] tables."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     positions: list[PositionConfig] = Field([], description="held positions")
 

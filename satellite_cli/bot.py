@@ -52,7 +52,7 @@ def run_command(
     import asyncio
 
     from bot.outbox import redact
-    from bot.telegram import configure_logging
+    from bot.logs import configure_logging
 
     context: AppContext = ctx.obj
     if log_level.lower() not in ("debug", "info", "warning", "error"):

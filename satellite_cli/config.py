@@ -22,6 +22,8 @@ def check(
 
     context: AppContext = ctx.obj
     loaded = context.config
+    if loaded.settings.strategies:
+        context.strategies()  # a [strategies.NAME] section must name a strategy
     effective = dump_config(loaded)
     if as_json:
         effective["data"]["effective_dir"] = str(context.data_dir)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from market.sources import PriceSource
     from market.store import PriceStore
     from satellite.config import LoadedConfig
+    from strategies.base import Strategy
 
 
 class AppContext:
@@ -71,3 +72,13 @@ class AppContext:
         """User strategy files: [data] strategies, else strategies/ in the data directory."""
         configured = self.config.settings.data.strategies
         return self.config.resolve(configured) if configured is not None else self.data_dir / "strategies"
+
+    def strategies(self) -> dict[str, type[Strategy]]:
+        """The built-in and the user's strategies; a [strategies.NAME] section that names none of
+        them is refused with the nearest name (it would otherwise be ignored)."""
+        from satellite.config import check_strategy_sections
+        from strategies.registry import available
+
+        found = available(self.strategies_dir)
+        check_strategy_sections(self.config.settings, found, str(self.config.path or "config.toml"))
+        return found

@@ -132,6 +132,7 @@ def test_a_token_file_works_and_a_wrong_token_is_refused_with_exit_2(
 ) -> None:
     config = write_config(tmp_path, api.base_url)
     (tmp_path / "token").write_text(TOKEN + "\n")
+    (tmp_path / "token").chmod(0o600)
     config.write_text(config.read_text().replace("[telegram]\n", '[telegram]\ntoken_file = "token"\n'))
     result = invoke("bot", "send-test")
     assert result.exit_code == 0, result.output
@@ -142,6 +143,20 @@ def test_a_token_file_works_and_a_wrong_token_is_refused_with_exit_2(
     result = invoke("bot", "run")
     assert result.exit_code == 2 and "Telegram refused the bot token" in result.output
     assert no_token_in(result.output)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_a_token_file_other_users_may_read_is_refused(api: FakeBotApi, tmp_path: Path, invoke: Invoke,
+                                                      mode: int) -> None:
+    config = write_config(tmp_path, api.base_url)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    token_file.chmod(mode)
+    config.write_text(config.read_text().replace("[telegram]\n", '[telegram]\ntoken_file = "token"\n'))
+    result = invoke("bot", "send-test")
+    assert result.exit_code == 2
+    assert f"other users may read it (mode {mode:04o}); run `chmod 600 {token_file}`" in result.output
+    assert no_token_in(result.output) and not api.state.requests
 
 
 @pytest.mark.parametrize(("fault", "code", "text"), [

@@ -124,3 +124,53 @@ def test_config_env_variable(invoke: Invoke, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("SATELLITE_CONFIG", str(other))
     result = invoke("config", "check")
     assert result.exit_code == 2 and "other.toml: stops.fixed: unknown key" in result.output
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_initial_cash_must_be_a_finite_number(tmp_path: Path, value: str) -> None:
+    message = refused(tmp_path, f"[portfolio]\ninitial_cash = {value}\n")
+    assert "portfolio.initial_cash:" in message and ("finite" in message or "greater than 0" in message)
+
+
+def test_a_position_of_infinite_shares_is_refused(tmp_path: Path) -> None:
+    message = refused(tmp_path, '[[positions]]\nticker = "NVDA"\nshares = inf\nentry_date = 2025-10-01\n')
+    assert "positions.0.shares: Input should be a finite number" in message
+
+
+@pytest.mark.parametrize("key", ["chat_ids", "user_ids"])
+def test_a_boolean_chat_or_user_id_is_refused_not_read_as_1(tmp_path: Path, key: str) -> None:
+    message = refused(tmp_path, f"[telegram]\n{key} = [true]\n")
+    assert f"telegram.{key}.0: Input should be a valid integer" in message
+
+
+def test_an_unknown_strategies_section_is_refused_with_the_nearest_name(invoke: Invoke,
+                                                                        tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[strategies.core_satelite]\nfoo = 1\n")
+    result = invoke("config", "check")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "strategies.core_satelite: no strategy is called 'core_satelite'; did you mean 'core_satellite'?" \
+        in result.output
+    (tmp_path / "config.toml").write_text("[strategies.core_satellite]\n")
+    assert invoke("config", "check").exit_code == 0
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_token_inside_base_url_is_refused_and_never_printed(invoke: Invoke, tmp_path: Path,
+                                                              as_json: bool) -> None:
+    token = "123456789:" + "AAH-pasted_into_the_url_0123456789abc"
+    (tmp_path / "config.toml").write_text(f'[telegram]\nbase_url = "https://api.telegram.org/bot{token}"\n')
+    result = invoke("config", "check", *(["--json"] if as_json else []))
+    assert result.exit_code == 2
+    assert "telegram.base_url: holds a bot token (it is not shown)" in result.output
+    assert token not in result.output and "123456789:" not in result.output
+
+
+@pytest.mark.parametrize("url", ["not a url", "api.telegram.org/bot", "ftp://example.org/bot", "https:///bot"])
+def test_a_base_url_that_is_not_a_url_exits_2(invoke: Invoke, tmp_path: Path, url: str,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATELLITE_TELEGRAM_TOKEN", "123456789:" + "A" * 35)
+    (tmp_path / "config.toml").write_text(f'[telegram]\nbase_url = "{url}"\nchat_ids = [1]\n')
+    result = invoke("bot", "send-test")
+    assert result.exit_code == 2, result.output
+    assert "telegram.base_url:" in result.output and "is not an http(s) URL" in result.output
