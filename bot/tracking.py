@@ -64,6 +64,7 @@ class PositionPath:
     reference: list[float] = field(default_factory=list)  # trailing reference after the close
     reference_date: list[pd.Timestamp | None] = field(default_factory=list)  # None: the entry
     next_atr: list[float] = field(default_factory=list)  # ATR known after the close
+    sell_at_open: list[str] = field(default_factory=list)  # "time" or "breaker": the next open sells
     high_close: list[float] = field(default_factory=list)  # highest close since entry
     high_date: list[pd.Timestamp] = field(default_factory=list)
     closed: Closed | None = None
@@ -166,8 +167,9 @@ class PositionTracker:
         self.path.next_atr.append(atr)
         self.path.next_level.append(float(stop.level))
         self.path.next_rule.append(rule_name(stop.reason))
+        self.path.sell_at_open.append("time" if self.time_exit_next() else "")
 
     def time_exit_next(self) -> bool:
         """The time stop sells at the next open (sessions held reach time_sessions)."""
         sessions = self.position.stops.time_sessions
-        return sessions is not None and self.held >= sessions
+        return self.is_open and sessions is not None and self.held >= sessions

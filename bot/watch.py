@@ -191,6 +191,7 @@ class Watch:
             position = tracker.position
             if tracker.is_open and tracker.path.sessions and position.ticker in self.settings.satellites:
                 close = tracker.path.close[-1]
+                tracker.path.sell_at_open[-1] = "breaker"
                 self.alerts.append(Alert(session, "near_stop", position.ticker, "", None, close,
                                          messages.sell_at_open(position, close, "breaker",
                                                                _next_day(session), drawdown),

@@ -158,6 +158,14 @@ class StopsConfig(StrictModel):
         20, ge=1, description="re-arm the breaker this many sessions after it tripped"
     )
 
+    @field_validator("fixed_pct", "trailing_pct", "atr_mult", "time_sessions", "take_profit_pct",
+                     "breaker_drawdown", "breaker_rearm_recovery", "breaker_rearm_sessions",
+                     mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        """TOML has no null: "off" (or "none") switches a rule off, e.g. trailing_pct = "off"."""
+        return None if isinstance(value, str) and value.lower() in ("off", "none", "null") else value
+
 
 class AlertsConfig(StrictModel):
     drawdown_levels: list[float] = Field(

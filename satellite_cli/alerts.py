@@ -1,4 +1,4 @@
-"""`satellite alerts check | replay | list`: the alert engine from the command line."""
+"""`satellite alerts check | replay | levels | list`: the alert engine from the command line."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from satellite_cli.output import console, print_json
 
 if TYPE_CHECKING:  # the alert engine loads when a command runs, not for --help
     from bot.alert import Alert
+    from bot.levels import NextLevel
 
 app = typer.Typer(help="Evaluate, replay and list alerts.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
@@ -66,6 +67,48 @@ def replay_command(
         print_json([alert.as_json() for alert in alerts])
     else:
         print_alerts(alerts, f"Alerts {first:%Y-%m-%d} to {last:%Y-%m-%d}")
+
+
+@app.command("levels")
+def levels_command(
+    ctx: typer.Context,
+    date: Annotated[str | None, typer.Option(
+        help="the session whose close the levels follow, YYYY-MM-DD (default: the last completed)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tomorrow's stop levels: for each open position, each rule's level for the next session,
+    the highest one and its change since the previous session (what goes into the stop orders)."""
+    from bot.alerting import build_inputs, check_session
+    from bot.levels import levels_after
+    context: AppContext = ctx.obj
+    day = check_session(parse_date(date, "--date"))
+    rows = levels_after(build_inputs(context), day)
+    if as_json:
+        print_json([row.as_json() for row in rows])
+    else:
+        print_levels(rows, day)
+
+
+def _price(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def print_levels(rows: list[NextLevel], day: object) -> None:
+    from rich.table import Table
+
+    if not rows:
+        console.print(f"No open position after the close of {day:%Y-%m-%d}")
+        return
+    table = Table(title=f"Stop levels after the close of {day:%Y-%m-%d}")
+    for column in ("ticker", "session", "stop", "rule", "change", "each rule", "take-profit", "close"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        change = "-" if row.change is None else f"{row.change:+.2f}"
+        each = ", ".join(f"{rule} {level:.2f}" for rule, level in row.levels.items()) or "-"
+        stop = f"sell at the open ({row.sell_at_open})" if row.sell_at_open else _price(row.level)
+        table.add_row(row.ticker, f"{row.session:%Y-%m-%d}", stop, row.rule or "-", change, each,
+                      _price(row.take_profit), f"{row.close:.2f}")
+    console.print(table)
 
 
 @app.command("list")

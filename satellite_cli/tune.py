@@ -48,6 +48,11 @@ def tune(
     csv: Annotated[Path | None, typer.Option("--csv", help="also write every rule to this CSV")] = None,
     executor: Annotated[str, typer.Option(
         help="local, dask (a local cluster) or dask=tcp://HOST:PORT")] = "local",
+    adopt: Annotated[int | None, typer.Option(
+        "--adopt", min=1, help="write the rule ranked N into config.toml ([stops], or "
+        "[strategies.NAME.stops] when the config has one) and print the change")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="--adopt a rule the tuner flags as over-fitted")] = False,
 ) -> None:
     """Tune parameters (stop rules above all): ranked table, out-of-sample scores, heatmap."""
     from rich.console import Console
@@ -89,10 +94,22 @@ def tune(
         from backtests.tune_heatmap import write_heatmap  # plotly loads lazily
 
         write_heatmap(result, heatmap)
+    adoption = None
+    if adopt is not None:
+        from satellite_cli.tune_adopt import adopt as adopt_rule
+
+        adoption = adopt_rule(context.config.path, result, adopt, force)
     if as_json:
-        print_json(result.as_json())
+        print_json({**result.as_json(), "adopted": adoption.as_json() if adoption else None})
         return
     print_result(result, settings.portfolio.core)
+    if adoption is not None:
+        from satellite_cli.tune_adopt import notes
+
+        console.print(adoption.change.diff(), markup=False, highlight=False, end="")
+        own = sum(1 for p in settings.positions if p.stop.model_dump(exclude_none=True))
+        for line in notes(adoption, strategy, own):
+            console.print(line, markup=False, highlight=False)
     for path in (result.csv_path, csv, heatmap):
         if path is not None:
             console.print(f"wrote {path}")
