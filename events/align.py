@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from events.catalogue import Event
-from market.calendar import is_session, next_session, session_after
+from market.calendar import calendar_range, is_session, next_session, session_after
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def align_event(event: Event, ticker: str, frame: pd.DataFrame) -> AlignedEvent:
     """Align event on ticker's validated OHLCV frame (indexed by session date)."""
     flagged = event.timing == "unknown"
     off_session = not is_session(pd.Timestamp(event.announced))
+    if pd.Timestamp(event.announced) < calendar_range()[0]:  # before the NYSE calendar: not tradable
+        return AlignedEvent(event, ticker, None, None, False, flagged, off_session, False)
     day0 = day0_session(event)
     index = pd.DatetimeIndex(frame.index)
     if len(index) == 0 or day0 < index[0]:

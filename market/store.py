@@ -80,8 +80,15 @@ class PriceStore:
         try:
             self.user_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise PriceDataError(f"{self.user_dir}: cannot create the data directory ({err})") from None
-        write_text_atomically(target, frame_to_csv(frame))
+            reason = err.strerror or err
+            raise PriceDataError(f"{self.user_dir}: cannot create the data directory ({reason}); fix its "
+                                 "parent's permissions or choose another with --data-dir") from None
+        try:
+            write_text_atomically(target, frame_to_csv(frame))
+        except OSError as err:
+            reason = err.strerror or err
+            raise PriceDataError(f"{self.user_dir}: cannot write {target.name} there ({reason}); make the "
+                                 "data directory writable or pick another (--data-dir)") from None
         return target
 
     def remove(self, ticker: str) -> Path:

@@ -62,7 +62,8 @@ def main_options(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="config file [env SATELLITE_CONFIG; default ./config.toml]"),
+        typer.Option("--config", help="config file [env SATELLITE_CONFIG; default ./config.toml]",
+                     readable=False),  # load_config says why it cannot read it, in one line
     ] = None,
     data_dir: Annotated[
         Path | None,

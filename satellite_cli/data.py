@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from satellite.errors import PriceDataError, SatelliteError, TemporaryError, UserInputError
+from satellite.errors import SatelliteError, TemporaryError, UserInputError
 from satellite.tickers import parse_ticker
 from satellite_cli.context import AppContext
 from satellite_cli.output import console, print_json
@@ -81,21 +81,24 @@ def print_check(context: AppContext, rows: list[dict[str, Any]]) -> None:
 
 @app.command("update")
 def update(ctx: typer.Context, tickers: TickersArgument = None) -> None:
-    """Fetch missing sessions from Yahoo Finance (plus overlap), validate, write atomically."""
+    """Fetch missing sessions from Yahoo Finance (plus overlap), validate, write atomically;
+    all within [data] update_timeout seconds (past it: exit 3, the rest unchanged)."""
     from rich.markup import escape
 
-    from market.update import update_ticker
+    from market.update import update_tickers
 
     context: AppContext = ctx.obj
-    failures: list[SatelliteError] = []
-    for ticker in _tickers(context, tickers):
-        try:
-            report = update_ticker(context.store, context.price_source, ticker)
-        except (TemporaryError, PriceDataError) as err:
-            failures.append(err)
-            console.print(f"[red]failed[/red] {escape(str(err))}", soft_wrap=True)
-            continue
+    deadline = context.config.settings.data.update_timeout
+    outcome = update_tickers(context.store, context.price_source, _tickers(context, tickers), deadline)
+    for report in outcome.reports:
         console.print(report.describe(), soft_wrap=True)
+    failures: list[SatelliteError] = list(outcome.failures)
+    if outcome.unfinished:
+        failures.append(TemporaryError(
+            f"no answer within {deadline:g} s ([data] update_timeout) for {', '.join(outcome.unfinished)}: "
+            "their prices are unchanged; retry later"))
+    for err in failures:
+        console.print(f"[red]failed[/red] {escape(str(err))}", soft_wrap=True)
     if failures:
         worst = max(failures, key=lambda err: err.exit_code)
         raise typer.Exit(worst.exit_code)
@@ -105,18 +108,20 @@ def update(ctx: typer.Context, tickers: TickersArgument = None) -> None:
 def import_csv(
     ctx: typer.Context,
     ticker: Annotated[str, typer.Argument(help="ticker to store the file as, e.g. QQQ")],
-    file: Annotated[Path, typer.Argument(help="CSV with Date,Open,High,Low,Close,Volume")],
+    file: Annotated[Path, typer.Argument(help="CSV with Date,Open,High,Low,Close,Volume",
+                                         readable=False)],  # read_price_csv says why, in one line
     replace: Annotated[bool, typer.Option(
         "--replace", help="replace the prices already stored for TICKER")] = False,
 ) -> None:
     """Validate a CSV of daily prices and store it as TICKER in the user data directory."""
+    from market.calendar import last_completed_session
     from market.validation import read_price_csv
 
     context: AppContext = ctx.obj
     symbol = parse_ticker(ticker)
-    if not file.is_file():
+    if not file.exists():
         raise UserInputError(f"{file}: file not found")
-    frame = read_price_csv(file)
+    frame = read_price_csv(file, not_after=last_completed_session())
     incoming = f"{len(frame)} sessions ({frame.index[0]:%Y-%m-%d} to {frame.index[-1]:%Y-%m-%d})"
     if context.store.has(symbol):
         held = context.store.load(symbol)

@@ -8,7 +8,6 @@ may create files, stands in for it.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -41,5 +40,13 @@ def read_only_folder(folder: Path) -> Iterator[Path]:
         folder.chmod(0o755)
 
 
-def is_root() -> bool:
-    return os.geteuid() == 0
+def unreadable_file(path: Path, text: str) -> Path:
+    """`path` with `text`, made unreadable (chmod 000); root reads any file, so there a file the
+    kernel refuses to read even to root stands in for it (/proc/sys/vm/drop_caches, write-only)."""
+    path.write_text(text)
+    path.chmod(0)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return path
+    return Path("/proc/sys/vm/drop_caches")

@@ -11,8 +11,8 @@ import pytest
 from market.store import BUNDLED_DIR, PriceStore
 from market.update import OVERLAP_SESSIONS, update_ticker
 from market.validation import read_price_csv
+from satellite.errors import PriceDataError, SourceUnavailableError
 from satellite_cli.context import AppContext
-from satellite.errors import SourceUnavailableError
 from tests.conftest import Invoke
 from tests.market.fake_source import FakeYahoo, extend
 
@@ -117,7 +117,7 @@ def test_a_failed_rename_leaves_the_old_file(store: PriceStore, yahoo: FakeYahoo
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(PriceDataError, match=r"cannot write CRWV.csv there \(disk full\)"):
         update_ticker(store, yahoo, "CRWV", NOW)
     assert (store.user_dir / "CRWV.csv").read_bytes() == before
     assert [path.name for path in store.user_dir.iterdir()] == ["CRWV.csv"]
