@@ -56,7 +56,7 @@ def backtest(
 ) -> None:
     """Backtest a strategy (default core_satellite) and compare it with buy-and-hold of the core."""
     from backtests.run import run_backtest
-    from strategies.registry import available, build_strategy, parse_overrides
+    from strategies.registry import build_strategy, parse_overrides
 
     context: AppContext = ctx.obj
     if list_strategies:
@@ -64,7 +64,7 @@ def backtest(
         return
     settings = context.config.settings
     built = build_strategy(strategy, settings, parse_overrides(overrides or []),
-                           available(context.strategies_dir))
+                           context.strategies())
     result = run_backtest(
         settings, context.store, strategy, parse_date(start, "--start"), parse_date(end, "--end"),
         events=load_events(context), delay=delay, strategy=built,

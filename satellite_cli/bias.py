@@ -30,12 +30,12 @@ def check_bias_command(
     """Recompute signals on data truncated at each session; exit 4 if any differ."""
     from backtests.bias import LOOK_AHEAD_EXIT, check_bias
     from backtests.run import run_backtest
-    from strategies.registry import available, build_strategy, parse_overrides
+    from strategies.registry import build_strategy, parse_overrides
 
     context: AppContext = ctx.obj
     settings = context.config.settings
     built = build_strategy(strategy, settings, parse_overrides(overrides or []),
-                           available(context.strategies_dir))
+                           context.strategies())
     result = run_backtest(
         settings, context.store, strategy, parse_date(start, "--start"), parse_date(end, "--end"),
         events=load_events(context), strategy=built,

@@ -51,8 +51,8 @@ def run_command(
     """
     import asyncio
 
-    from bot.outbox import redact
     from bot.logs import configure_logging
+    from bot.outbox import redact
 
     context: AppContext = ctx.obj
     if log_level.lower() not in ("debug", "info", "warning", "error"):

@@ -62,7 +62,6 @@ def tune(
     from backtests.tune import COUNTS, TuneRequest, run_tune
     from backtests.tune_exec import open_executor
     from backtests.tune_grid import parse_grid
-    from strategies.registry import available
 
     context: AppContext = ctx.obj
     settings = context.config.settings
@@ -71,7 +70,7 @@ def tune(
                              f"{', '.join(m for m in METRICS if m not in COUNTS)}")
     if split is not None and walk_forward is not None:
         raise UserInputError("give --split or --walk-forward, not both")
-    strategies = available(context.strategies_dir)
+    strategies = context.strategies()
     params = parse_grid(grid or [], strategy, settings, strategies)
     request = TuneRequest(strategy, params, metric, min_trades, parse_date(split, "--split"),
                           walk_forward, top, parse_date(start, "--start"), parse_date(end, "--end"))

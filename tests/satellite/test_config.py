@@ -155,6 +155,16 @@ def test_an_unknown_strategies_section_is_refused_with_the_nearest_name(invoke: 
     assert invoke("config", "check").exit_code == 0
 
 
+@pytest.mark.parametrize("command", [["backtest"], ["check-bias", "core_satellite"],
+                                     ["tune", "core_satellite", "--grid", "stops.trailing_pct=0.1,0.2"]])
+def test_commands_that_run_strategies_refuse_an_unknown_strategies_section(invoke: Invoke, tmp_path: Path,
+                                                                          command: list[str]) -> None:
+    (tmp_path / "config.toml").write_text("[strategies.no_chace]\nfoo = 1\n")
+    result = invoke(*command)
+    assert result.exit_code == 2, result.output
+    assert "strategies.no_chace: no strategy is called 'no_chace'; did you mean 'no_chase'?" in result.output
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_a_token_inside_base_url_is_refused_and_never_printed(invoke: Invoke, tmp_path: Path,
                                                               as_json: bool) -> None:
