@@ -37,8 +37,9 @@ def price_chart(close: pd.Series, title: str, stop: pd.Series | None = None,
         axes.step(stop.index, stop.to_numpy(), where="mid", color="#d62728", linestyle="--",
                   linewidth=1.2, label=f"stop {float(stop.dropna().iloc[-1]):.2f}")
     if hit is not None and close.index[0] <= hit.session <= close.index[-1]:
-        axes.plot(pd.DatetimeIndex([hit.session]).to_numpy(), [hit.fill], marker="x", markersize=10, color="#d62728",
-                  linestyle="none", label=f"{hit.rule} {hit.session:%Y-%m-%d} at {hit.fill:.2f}")
+        axes.plot(pd.DatetimeIndex([hit.session]).to_numpy(), [hit.fill], marker="x", markersize=10,
+                  color="#d62728", linestyle="none",
+                  label=f"{hit.rule} {hit.session:%Y-%m-%d} at {hit.fill:.2f}")
     for day, label in events or []:
         if close.index[0] <= day <= close.index[-1]:
             axes.axvline(day,  # type: ignore[arg-type]

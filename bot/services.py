@@ -65,9 +65,9 @@ class BotServices:
             drawdown = 1 - float(index.iloc[-1] / max(index.max(), 1.0)) if len(index) else 0.0
             cash = sum(p.position.shares * p.closed.fill for p in result.paths if p.closed)
             held = f", {cash:,.2f} of it cash from stops" if cash else ""
-            last = max(inputs.frames[p.ticker].index[-1] for p in inputs.positions)
+            prices_to = max(inputs.frames[p.ticker].index[-1] for p in inputs.positions)
             lines.append(f"Portfolio {value:,.2f} USD{held} ({value / cost - 1:+.1%} on cost), "
-                         f"{drawdown:.1%} below its peak, prices to {last:%Y-%m-%d}")
+                         f"{drawdown:.1%} below its peak, prices to {prices_to:%Y-%m-%d}")
             lines += [_stop_line(path, inputs) for path in result.paths]
         else:
             lines.append("No positions: add [[positions]] to config.toml to watch stops and drawdown.")

@@ -14,6 +14,7 @@ should say for the next session.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -71,8 +72,7 @@ class PositionPath:
 
     def index_at(self, session: pd.Timestamp) -> int:
         """Row of the last session on or before `session` (-1: none yet)."""
-        return int(np.searchsorted(np.asarray(self.sessions, dtype="datetime64[ns]"),
-                                   np.datetime64(session, "ns"), side="right")) - 1
+        return bisect.bisect_right(self.sessions, session) - 1
 
     def closed_by(self, session: pd.Timestamp) -> Closed | None:
         return self.closed if self.closed is not None and self.closed.session <= session else None

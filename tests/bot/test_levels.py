@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ def test_each_rule_the_highest_and_the_change_by_hand() -> None:
     # after session 2 (closes 100, 110, 120): trailing 0.85 x 120 = 102; fixed 0.95 x 100 = 95;
     # ATR(2) from sessions 1-2 = (10.55 + 10.6) / 2 -> 120 - 2 x 10.575 = 98.85. In force
     # during session 2 was the ATR stop 110 - 2 x (1.0 + 10.55) / 2 = 98.45 (trailing 93.5)
-    spec = {"trailing_pct": 0.15, "fixed_pct": 0.05, "atr_mult": 2.0, "atr_window": 2,
+    spec: dict[str, Any] = {"trailing_pct": 0.15, "fixed_pct": 0.05, "atr_mult": 2.0, "atr_window": 2,
             "take_profit_pct": 0.5}
     inputs = AlertInputs({"SAT": frame()}, [position(**spec)], [], SETTINGS)
     [row] = levels_after(inputs, day(2))

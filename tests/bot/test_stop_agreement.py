@@ -5,6 +5,7 @@ and on the bundled prices with the shipped [stops]."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,8 @@ specs = st.builds(
     atr_window=st.integers(2, 10),
     time_sessions=maybe(st.integers(1, 25)),
     take_profit_pct=maybe(st.sampled_from([0.05, 0.1, 0.3])),
+    breaker_drawdown=maybe(st.sampled_from([0.05, 0.1, 0.2])),
+    breaker_rearm_sessions=maybe(st.integers(1, 5)),
 )
 
 
@@ -73,7 +76,8 @@ def test_the_alert_engine_stops_where_the_fill_kernel_does(
 ) -> None:
     entry = frame.index[entry_row]
     position = ResolvedPosition("SAT", 10.0, entry, float(frame["Open"].iloc[entry_row]), spec, True)
-    alerts = alert_timeline({"SAT": frame}, [position], [], NO_RULES, frame.index[-1])
+    # the [stops] breaker watches the portfolio: here the one satellite, as in the kernel's run
+    alerts = alert_timeline({"SAT": frame}, [position], [], replace(NO_RULES, stops=spec), frame.index[-1])
     hits = [a for a in alerts if a.rule == "stop_hit"]
     expected = kernel_exit(frame, entry, spec)
     if expected is None:

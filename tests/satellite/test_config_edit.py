@@ -54,7 +54,8 @@ def test_off_switches_a_rule_off_and_reads_back() -> None:
 
 
 def test_tables_are_created_and_inline_tables_edited() -> None:
-    assert set_values('[portfolio]\ncore = "NVDA"\n', ("strategies", "swing", "stops"), {"fixed_pct": 0.1}) == (
+    created = set_values('[portfolio]\ncore = "NVDA"\n', ("strategies", "swing", "stops"), {"fixed_pct": 0.1})
+    assert created == (
         '[portfolio]\ncore = "NVDA"\n\n[strategies.swing.stops]\nfixed_pct = 0.1\n')
     inline = '[strategies.swing]\nwindow = 20\nstops = { trailing_pct = 0.2 }\n'
     edited = tomllib.loads(set_values(inline, ("strategies", "swing", "stops"), {"fixed_pct": 0.05}))
@@ -64,7 +65,7 @@ def test_tables_are_created_and_inline_tables_edited() -> None:
 def test_an_invalid_result_is_refused_and_the_file_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(SHIPPED.read_text())
-    with pytest.raises(ConfigError, match="stops.fixed_pct"):
+    with pytest.raises(ConfigError, match=r"stops\.fixed_pct"):
         edit_config(path, {("stops",): {"fixed_pct": 2.0}})
     assert path.read_text() == SHIPPED.read_text()
     assert [p.name for p in tmp_path.glob("*config.toml*")] == ["config.toml"]  # no temporary file
