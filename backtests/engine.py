@@ -1,9 +1,11 @@
 """A run's inputs -> the fill engine -> fills, trades and a vectorbt Portfolio (the accounting).
 
 Every run goes through the fill engine (backtests/kernel.py): strategies, core_satellite with
-or without stops, the buy-and-hold benchmark. vectorbt (rust engine) accounts for the fills:
-value, cash and the statistics of backtests/report.py. vectorbt's own from_orders is kept in
-the tests as the reference the engine must agree with.
+or without stops, the buy-and-hold benchmark. `run_kernel` gives the engine's record alone
+(what `satellite backtest` needs: its statistics come from backtests/metrics*.py);
+`simulate_run` adds a vectorbt Portfolio (rust engine) that accounts for the fills, for the
+charts and the tests. vectorbt's own from_orders is kept in the tests as the reference the
+engine must agree with.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ class KernelRun(NamedTuple):
 def simulate_run(inputs: RunInputs, spec: StopSpec) -> tuple[vbt.Portfolio, KernelRun]:
     """One rule through the fill engine (its invariants checked); vectorbt accounts for its
     fills."""
+    run = run_kernel(inputs, spec)
+    return portfolio_from_fills(inputs.panel, run.fills, run_costs(inputs)), run
+
+
+def run_costs(inputs: RunInputs) -> ExecutionCosts:
+    return ExecutionCosts(inputs.book.init_cash, inputs.book.fees, inputs.book.slippage)
+
+
+def run_kernel(inputs: RunInputs, spec: StopSpec) -> KernelRun:
+    """One rule through the fill engine (its invariants checked), without vectorbt."""
     record, _ = simulate(inputs.market, inputs.orders, inputs.book, spec.rule())
     check_run(inputs.market, inputs.book, record)
     index, tickers = inputs.panel.sessions, inputs.panel.tickers
@@ -51,8 +63,7 @@ def simulate_run(inputs: RunInputs, spec: StopSpec) -> tuple[vbt.Portfolio, Kern
         pd.DataFrame(record.open_weight, index, tickers),
         pd.DataFrame(record.level, index, tickers),
     )
-    costs = ExecutionCosts(inputs.book.init_cash, inputs.book.fees, inputs.book.slippage)
-    return portfolio_from_fills(inputs.panel, run.fills, costs), run
+    return run
 
 
 def simulate_decisions(
@@ -73,6 +84,11 @@ def buy_and_hold(
     panel: PricePanel, ticker: str, costs: ExecutionCosts
 ) -> tuple[vbt.Portfolio, KernelRun]:
     """All cash into one ticker at its first open of the panel, held to the end."""
+    return simulate_run(buy_and_hold_inputs(panel, ticker, costs), StopSpec())
+
+
+def buy_and_hold_inputs(panel: PricePanel, ticker: str, costs: ExecutionCosts) -> RunInputs:
+    """The inputs of buy_and_hold (run them with run_kernel to skip vectorbt)."""
     fields = ("open", "high", "low", "close", "volume")
     single = PricePanel(*(getattr(panel, name)[[ticker]] for name in fields))
     open_, high, low, close = (np.ascontiguousarray(getattr(single, name).to_numpy(float))
@@ -86,7 +102,7 @@ def buy_and_hold(
                     ~np.isnan(target).all(axis=1))
     book = Book(np.full(1, np.inf), np.inf, np.zeros(1, bool), np.zeros(1), np.nan, 0, False,
                 float(costs.initial_cash), float(costs.fees), float(costs.slippage))
-    return simulate_run(RunInputs(single, market, orders, book), StopSpec())
+    return RunInputs(single, market, orders, book)
 
 
 def portfolio_from_fills(panel: PricePanel, fills: pd.DataFrame, costs: ExecutionCosts) -> vbt.Portfolio:
