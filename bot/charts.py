@@ -26,10 +26,21 @@ class StopHit(NamedTuple):
     rule: str  # in words, e.g. "trailing stop"
 
 
-def price_chart(close: pd.Series, title: str, stop: pd.Series | None = None,
-                events: list[EventMark] | None = None, hit: StopHit | None = None) -> bytes:
-    """stop: the level in force each session (drawn as steps, NaN where none); hit: the
-    session and fill of the stop that closed the position (marked with an x)."""
+class PriceChart(NamedTuple):
+    """close: the closes shown; stop: the level in force each session (NaN where none, e.g.
+    before the entry and after the exit); hit: the stop that closed the position."""
+
+    close: pd.Series
+    title: str
+    caption: str
+    stop: pd.Series | None = None
+    events: list[EventMark] | None = None
+    hit: StopHit | None = None
+
+
+def price_chart(data: PriceChart) -> bytes:
+    """The closes, the stop path as steps, the hit as an x at its fill, the events."""
+    close, title, stop, events, hit = data.close, data.title, data.stop, data.events, data.hit
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
     axes.plot(close.index, close.to_numpy(), color="#1f77b4", linewidth=1.5, label="close")

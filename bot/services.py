@@ -25,6 +25,7 @@ from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
 
 CHART_SESSIONS = 120
+MAX_CHART_SESSIONS = 260
 MAX_LIST = 50
 
 
@@ -139,7 +140,14 @@ class BotServices:
                 f"return {b['total_return']:+.1%}, max drawdown {b['max_drawdown']:.1%}")
 
     def chart(self, text: str, until: pd.Timestamp | None = None) -> tuple[bytes, str]:
-        """A PNG of TICKER's recent closes, stop level and events, and its caption."""
+        """A PNG of TICKER's recent closes, stop path, stop hit and events, and its caption."""
+        data = self.chart_data(text, until)
+        return charts.price_chart(data), data.caption
+
+    def chart_data(self, text: str, until: pd.Timestamp | None = None) -> charts.PriceChart:
+        """What the chart shows: the last CHART_SESSIONS closes (from the newest position's
+        entry when that is at most MAX_CHART_SESSIONS back), the level in force each session
+        from entry to exit, the stop that closed it, the catalogue's events."""
         ticker = parse_ticker(text)
         inputs = self._inputs()
         frame = inputs.frames.get(ticker)
@@ -150,20 +158,24 @@ class BotServices:
             frame = self.context.store.load(ticker).frame
         if until is not None:
             frame = frame.loc[frame.index <= until]
-        close = frame["Close"].iloc[-CHART_SESSIONS:]
-        stop, hit = None, None
         paths = [p for p in self._timeline(inputs, frame.index[-1]).paths
                  if p.position.ticker == ticker and p.sessions]
+        path = paths[-1] if paths else None  # the newest position in the ticker
+        first = len(frame) - CHART_SESSIONS
+        if path is not None:
+            first = min(first, max(int(frame.index.searchsorted(path.sessions[0])) - 5,
+                                   len(frame) - MAX_CHART_SESSIONS))
+        close = frame["Close"].iloc[max(first, 0):]
+        stop, hit = None, None
         caption = f"{ticker}: last close {float(close.iloc[-1]):.2f} on {close.index[-1]:%Y-%m-%d}"
-        if paths:  # the newest position in the ticker
-            path = paths[-1]
+        if path is not None:
             stop = pd.Series(path.level, index=pd.DatetimeIndex(path.sessions)).reindex(close.index)
             if path.closed is not None:
                 hit = charts.StopHit(path.closed.session, path.closed.fill, rule_words(path.closed.rule))
                 caption += (f"; closed {path.closed.session:%Y-%m-%d} at {path.closed.fill:.2f} "
                             f"({rule_words(path.closed.rule)})")
         marks = [(a.day0, a.event.id) for a in inputs.events if a.ticker == ticker and a.day0 is not None]
-        return charts.price_chart(close, f"{ticker} close, stop and events", stop, marks, hit), caption
+        return charts.PriceChart(close, f"{ticker} close, stop and events", caption, stop, marks, hit)
 
     def alert_chart(self, alert: Alert) -> bytes | None:
         """The chart sent with a stop_hit or drawdown alert (None when there is nothing to draw)."""

@@ -16,11 +16,11 @@ class PositionStop(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     trailing_pct: float | None = Field(
-        None, gt=0, lt=1, description="stop at (1 - pct) x the highest close since entry"
+        None, gt=0, lt=1, description="stop at (1 - pct) x the highest high (or close: [stops] trail_from) since entry"
     )
     fixed_pct: float | None = Field(None, gt=0, lt=1, description="stop at (1 - pct) x entry price")
     atr_mult: float | None = Field(
-        None, gt=0, description="stop at the highest close since entry - k x ATR"
+        None, gt=0, description="stop at the same highest price - k x ATR"
     )
     atr_window: int | None = Field(None, ge=2, description="ATR window in sessions")
 
@@ -32,7 +32,7 @@ class PositionConfig(BaseModel):
     shares: float = Field(gt=0, description="number of shares held")
     entry_date: dt.date = Field(description="the session the position was bought (YYYY-MM-DD)")
     entry_price: float | None = Field(
-        None, gt=0, description="price paid; default: that session's close"
+        None, gt=0, description="price paid; default: that session's open (bought at the open)"
     )
     stop: PositionStop = Field(default_factory=PositionStop, description="this position's stop")
 

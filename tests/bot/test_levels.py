@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from bot.alerting import AlertInputs
@@ -56,3 +57,23 @@ def test_the_level_printed_the_evening_before_is_the_one_the_stop_fills_at(
     assert [row["ticker"] for row in after] == ["NVDA"]  # NBIS and CRWV were sold on 10-17
     table = invoke("alerts", "levels", "--date", "2025-10-17")
     assert "Stop levels after the close of 2025-10-17" in table.output and "NVDA" in table.output
+
+
+def test_the_chart_draws_the_stop_path_and_marks_the_hit(tmp_path: Path) -> None:
+    from bot.services import BotServices
+    from satellite_cli.context import AppContext
+
+    (tmp_path / "config.toml").write_text("[stops]\ntrailing_pct = 0.15\n" + POSITIONS)
+    services = BotServices(AppContext(), tmp_path / "satellite.db")
+    data = services.chart_data("CRWV")
+    stop = data.stop
+    assert stop is not None and data.hit is not None
+    assert (data.hit.session, round(data.hit.fill, 2)) == (pd.Timestamp("2025-10-17"), 130.22)
+    held = stop.dropna()
+    assert held.index[0] == pd.Timestamp("2025-10-01") and held.index[-1] == pd.Timestamp("2025-10-17")
+    assert held.is_monotonic_increasing and held.iloc[-1] == pytest.approx(data.hit.fill)
+    assert held.nunique() > 3  # a path, not one flat line
+    assert data.close.index[0] <= pd.Timestamp("2025-10-01")  # the window reaches back to the entry
+    assert "closed 2025-10-17 at 130.22 (trailing stop)" in data.caption
+    png, caption = services.chart("CRWV")
+    assert png.startswith(b"\x89PNG") and caption == data.caption
