@@ -1,18 +1,27 @@
-"""Statistics of a backtest, as fractions, annualised over 252 sessions a year."""
+"""The statistics of a backtest (the `stats` keys of `satellite backtest --json`).
+
+Every number comes from the one definition in backtests/metrics*.py (the sweep's seven from
+the numba accumulator the tuner shares); nothing here imports vectorbt, so a backtest that
+prints a table or JSON never pays its import.
+"""
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
+import numpy as np
 import pandas as pd
 
-from strategies.stops import END_OF_DATA
-
-SESSIONS_PER_YEAR = 252
+from backtests.metrics import SESSIONS_PER_YEAR, return_metrics, value_returns
+from backtests.metrics_returns import drawdowns as worst_drawdowns
+from backtests.metrics_returns import monthly_returns, relative_metrics, risk_metrics
+from backtests.metrics_trades import closed_trades, exposure, trade_metrics
 
 if TYPE_CHECKING:
     import vectorbt as vbt
+
+__all__ = ["SESSIONS_PER_YEAR", "RunCurve", "Stats", "portfolio_stats", "profit_factor",
+           "run_stats"]
 
 
 class Stats(TypedDict):
@@ -24,39 +33,77 @@ class Stats(TypedDict):
     calmar: float
     fills: int
     trades: int
+    win_rate: float
+    avg_win: float
+    avg_loss: float
+    expectancy: float
+    profit_factor: float
+    avg_holding_sessions: float
+    exposure: float
+    best_day: float
+    worst_day: float
+    volatility: float
+    alpha: float
+    beta: float
+    information_ratio: float
+    tracking_error: float
+    up_capture: float
+    down_capture: float
+    monthly_returns: dict[str, float]
+    drawdowns: list[dict[str, object]]
 
 
-def portfolio_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> Stats:
-    """Stats of a portfolio's value curve; max_drawdown is positive; `fills` counts fills,
-    `trades` the closed trades (FIFO lots, backtests/lots.py)."""
-    import vectorbt  # noqa: F401  (registers the .vbt accessor)
+class RunCurve(NamedTuple):
+    """What the statistics need of one run."""
 
-    returns = portfolio.returns()
-    accessor = returns.vbt.returns(freq="1D", year_freq=f"{SESSIONS_PER_YEAR} days")
+    value: pd.Series  # per session, after its close
+    init_cash: float
+    trades: pd.DataFrame  # TRADE records (backtests/kernel_state.py), the open ones included
+    fills: int
+
+    def returns(self) -> pd.Series:
+        return pd.Series(value_returns(self.value.to_numpy(float), self.init_cash),
+                         self.value.index)
+
+
+def run_stats(run: RunCurve, benchmark: pd.Series, satellites: list[int]) -> Stats:
+    """Every stat of a run against the benchmark's daily returns over the same sessions;
+    satellites: the columns whose holding counts as exposure."""
+    returns = run.returns()
+    r = returns.to_numpy(float)
+    trades = trade_metrics(run.trades)
+    core = return_metrics(r, run.trades["pnl"].to_numpy(float))
+    risk = risk_metrics(r)
+    relative = relative_metrics(r, benchmark.reindex(returns.index).to_numpy(float))
     return Stats(
-        total_return=_number(portfolio.total_return()),
-        cagr=_number(accessor.annualized()),
-        max_drawdown=abs(_number(accessor.max_drawdown())),
-        sharpe=_number(accessor.sharpe_ratio()),
-        sortino=_number(accessor.sortino_ratio()),
-        calmar=_number(accessor.calmar_ratio()),
-        fills=int(portfolio.orders.count()),
-        trades=closed_trades(trades),
+        total_return=core.total_return, cagr=core.cagr, max_drawdown=core.max_drawdown,
+        sharpe=core.sharpe, sortino=core.sortino, calmar=core.calmar,
+        fills=run.fills, trades=trades.trades, win_rate=trades.win_rate,
+        avg_win=trades.avg_win, avg_loss=trades.avg_loss, expectancy=trades.expectancy,
+        profit_factor=core.profit_factor, avg_holding_sessions=trades.avg_holding_sessions,
+        exposure=exposure(run.trades, len(r), satellites),
+        best_day=risk.best_day, worst_day=risk.worst_day, volatility=risk.volatility,
+        alpha=relative.alpha, beta=relative.beta,
+        information_ratio=relative.information_ratio, tracking_error=relative.tracking_error,
+        up_capture=relative.up_capture, down_capture=relative.down_capture,
+        monthly_returns=monthly_returns(returns),
+        drawdowns=[d.as_json() for d in worst_drawdowns(returns)],
     )
 
 
-def closed_trades(trades: pd.DataFrame) -> int:
-    return int((trades["reason"] != END_OF_DATA).sum())
+def portfolio_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> dict[str, object]:
+    """The sweep's metrics (and fills, closed trades) of a vectorbt Portfolio's value curve,
+    by the same definitions as run_stats: for callers that hold a Portfolio (the tuner)."""
+    value = portfolio.value().to_numpy(float)
+    init_cash = float(np.asarray(portfolio.init_cash).ravel()[0])
+    core = return_metrics(value_returns(value, init_cash), trades["pnl"].to_numpy(float))
+    stats: dict[str, object] = dict(core._asdict())
+    del stats["profit_factor"]
+    stats["fills"] = int(portfolio.orders.count())
+    stats["trades"] = closed_trades(trades)
+    return stats
 
 
 def profit_factor(trades: pd.DataFrame) -> float:
     """Gross profit / gross loss over every trade (the open ones at the last close)."""
-    pnl = trades["pnl"]
-    factor = float(pnl[pnl > 0].sum()) / abs(float(pnl[pnl < 0].sum())) if (pnl < 0).any() else (
-        math.inf if (pnl > 0).any() else math.nan)
-    return factor if math.isfinite(factor) else float("nan")
-
-
-def _number(value: object) -> float:
-    number = float(value.iloc[0]) if isinstance(value, pd.Series) else float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else float("nan")
+    return return_metrics(np.zeros(0), trades["pnl"].to_numpy(float)).profit_factor

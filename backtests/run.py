@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from backtests.engine import KernelRun, buy_and_hold, simulate_run
-from backtests.inputs import Execution, call_strategy, history_panel, prepare_run
-from backtests.report import Stats, portfolio_stats
+from backtests.engine import (
+    KernelRun,
+    buy_and_hold_inputs,
+    portfolio_from_fills,
+    run_costs,
+    run_kernel,
+)
+from backtests.inputs import Execution, ExecutionCosts, call_strategy, history_panel, prepare_run
+from backtests.metrics_trades import trade_returns
+from backtests.report import RunCurve, Stats, run_stats
 from events.align import AlignedEvent, align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
 from market.panel import PricePanel, resolve_span
@@ -18,7 +26,7 @@ from satellite.config import SatelliteConfig
 from satellite.errors import UserInputError
 from strategies.base import Strategy
 from strategies.registry import build_strategy
-from strategies.stops import REASONS
+from strategies.stops import REASONS, StopSpec
 
 if TYPE_CHECKING:
     import vectorbt as vbt
@@ -30,13 +38,24 @@ __all__ = ["BacktestResult", "call_strategy", "run_backtest"]
 class BacktestResult:
     strategy: str
     panel: PricePanel  # the run's sessions (the warm-up before them is not traded)
-    portfolio: vbt.Portfolio
-    benchmark: vbt.Portfolio
+    core: str
+    costs: ExecutionCosts
     stats: Stats
     benchmark_stats: Stats
     kernel: KernelRun
+    benchmark_kernel: KernelRun  # the core's buy-and-hold over the same sessions
+    benchmark_panel: PricePanel  # the core alone
     trades: list[dict[str, Any]] = field(default_factory=list)
     events: list[AlignedEvent] = field(default_factory=list)
+
+    @cached_property
+    def portfolio(self) -> vbt.Portfolio:
+        """vectorbt's accounting of the fills (imports vectorbt: charts and tests only)."""
+        return portfolio_from_fills(self.panel, self.kernel.fills, self.costs)
+
+    @cached_property
+    def benchmark(self) -> vbt.Portfolio:
+        return portfolio_from_fills(self.benchmark_panel, self.benchmark_kernel.fills, self.costs)
 
     @property
     def start(self) -> pd.Timestamp:
@@ -93,16 +112,23 @@ def run_backtest(
     aligned = align_all(catalogue, frames)
     execution = Execution.from_portfolio(portfolio)
     inputs = prepare_run(strategy, history_panel(frames, end), aligned, start, execution, delay)
-    result_portfolio, kernel = simulate_run(inputs, strategy.stop_spec)
-    benchmark, bench_run = buy_and_hold(inputs.panel, portfolio.core, execution.costs)
+    kernel = run_kernel(inputs, strategy.stop_spec)
+    bench_inputs = buy_and_hold_inputs(inputs.panel, portfolio.core, execution.costs)
+    bench_run = run_kernel(bench_inputs, StopSpec())
+    init_cash = run_costs(inputs).initial_cash
+    ours = RunCurve(kernel.value, init_cash, kernel.trades, len(kernel.fills))
+    bench = RunCurve(bench_run.value, init_cash, bench_run.trades, len(bench_run.fills))
+    satellites = [j for j, t in enumerate(inputs.panel.tickers) if t != portfolio.core]
     return BacktestResult(
         strategy=strategy.name,
         panel=inputs.panel,
-        portfolio=result_portfolio,
-        benchmark=benchmark,
-        stats=portfolio_stats(result_portfolio, kernel.trades),
-        benchmark_stats=portfolio_stats(benchmark, bench_run.trades),
+        core=portfolio.core,
+        costs=run_costs(inputs),
+        stats=run_stats(ours, bench.returns(), satellites),
+        benchmark_stats=run_stats(bench, bench.returns(), []),
         kernel=kernel,
+        benchmark_kernel=bench_run,
+        benchmark_panel=bench_inputs.panel,
         trades=trade_rows(kernel, inputs.panel),
         events=aligned,
     )
@@ -128,7 +154,7 @@ def trade_rows(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
     rows = kernel.trades.sort_values(["entry_idx", "col", "exit_idx"], kind="stable")
     sessions = panel.sessions
     out = []
-    for r in rows.to_dict("records"):
+    for r, pnl_pct in zip(rows.to_dict("records"), trade_returns(rows), strict=True):
         out.append({
             "ticker": panel.tickers[int(r["col"])],
             "entry_date": f"{sessions[int(r['entry_idx'])]:%Y-%m-%d}",
@@ -138,6 +164,7 @@ def trade_rows(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
             "shares": float(r["shares"]),
             "return": float(r["exit_price"]) / float(r["entry_price"]) - 1.0,
             "pnl": float(r["pnl"]),
+            "pnl_pct": float(pnl_pct),
             "fees": float(r["fees"]),
             "reason": REASONS[int(r["reason"])],
             "stop_level": None if pd.isna(r["stop_level"]) else float(r["stop_level"]),
