@@ -16,7 +16,8 @@ class PositionStop(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     trailing_pct: float | None = Field(
-        None, gt=0, lt=1, description="stop at (1 - pct) x the highest high (or close: [stops] trail_from) since entry"
+        None, gt=0, lt=1,
+        description="stop at (1 - pct) x the highest high (or close: [stops] trail_from) since entry",
     )
     fixed_pct: float | None = Field(None, gt=0, lt=1, description="stop at (1 - pct) x entry price")
     atr_mult: float | None = Field(
