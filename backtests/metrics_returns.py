@@ -12,7 +12,8 @@ benchmark's over the same sessions. Definitions, with a = r - b the active retur
     information_ratio  mean(a) * 252 / tracking_error (annualised; vectorbt's is not)
     up_capture         CAGR of r on the sessions with b > 0 / CAGR of b on them (empyrical)
     down_capture       the same on the sessions with b < 0
-    monthly_returns    {"YYYY-MM": prod(1 + r) - 1 over the month's sessions}
+    monthly_returns    {"YYYY-MM": prod(1 + r) - 1 over the month's sessions}; a year's return
+                       compounds its months (monthly_grid)
     drawdowns          the five deepest falls of C_t = prod(1 + r): start (the peak session),
                        trough, recovery (first session back at the peak, or None), depth
                        (positive fraction), length (sessions from the peak to the recovery, or
@@ -108,6 +109,32 @@ def monthly_returns(returns: pd.Series) -> dict[str, float]:
     months = pd.DatetimeIndex(returns.index).strftime("%Y-%m")
     growth = (1.0 + returns).groupby(months).prod() - 1.0
     return {str(month): float(value) for month, value in growth.items()}
+
+
+def monthly_grid(monthly: dict[str, float]) -> dict[str, list[float | None]]:
+    """{"YYYY": the twelve monthly returns (None: no session that month), then the year's
+    (the months compounded)}."""
+    years: dict[str, list[float | None]] = {}
+    for key, value in monthly.items():
+        year, month = key.split("-")
+        years.setdefault(year, [None] * 13)[int(month) - 1] = value
+    for row in years.values():
+        growth = 1.0
+        for month_return in row[:12]:
+            growth *= 1.0 + (month_return or 0.0)
+        row[12] = growth - 1.0
+    return years
+
+
+def growth_curve(returns: pd.Series) -> pd.Series:
+    """C_t - 1: the run's growth since the start (0.25 is +25%)."""
+    return (1.0 + returns).cumprod() - 1.0
+
+
+def drawdown_curve(returns: pd.Series) -> pd.Series:
+    """C_t / max_{s<=t} C_s - 1 per session (<= 0); its minimum is -max_drawdown."""
+    cum = (1.0 + returns).cumprod()
+    return cum / cum.cummax() - 1.0
 
 
 def drawdowns(returns: pd.Series, worst: int = WORST_DRAWDOWNS) -> list[Drawdown]:

@@ -47,6 +47,11 @@ def trade_returns(trades: pd.DataFrame) -> np.ndarray:
     return trades["pnl"].to_numpy(float) / cost
 
 
+def holding_sessions(trades: pd.DataFrame) -> np.ndarray:
+    """Sessions from each trade's entry to its exit (the open ones: to the last session)."""
+    return trades["exit_idx"].to_numpy(float) - trades["entry_idx"].to_numpy(float)
+
+
 def trade_metrics(trades: pd.DataFrame) -> TradeMetrics:
     """The metrics of every trade (TRADE records: pnl, shares, entry_price, entry_idx,
     exit_idx, reason)."""
@@ -55,7 +60,6 @@ def trade_metrics(trades: pd.DataFrame) -> TradeMetrics:
     wins, losses = returns[pnl > 0], returns[pnl < 0]
     count = len(pnl)
     win_rate = len(wins) / count if count else math.nan
-    held = trades["exit_idx"].to_numpy(float) - trades["entry_idx"].to_numpy(float)
     return TradeMetrics(
         trades=closed_trades(trades),
         win_rate=win_rate,
@@ -63,7 +67,7 @@ def trade_metrics(trades: pd.DataFrame) -> TradeMetrics:
         avg_loss=_mean(losses),
         expectancy=_mean(returns),
         profit_factor=return_metrics(np.zeros(0), pnl).profit_factor,
-        avg_holding_sessions=_mean(held),
+        avg_holding_sessions=_mean(holding_sessions(trades)),
     )
 
 

@@ -7,7 +7,8 @@ prints a table or JSON never pays its import.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, TypedDict
+import math
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,8 @@ from backtests.metrics_trades import closed_trades, exposure, trade_metrics
 if TYPE_CHECKING:
     import vectorbt as vbt
 
-__all__ = ["SESSIONS_PER_YEAR", "RunCurve", "Stats", "portfolio_stats", "profit_factor",
-           "run_stats"]
+__all__ = ["SESSIONS_PER_YEAR", "STAT_GROUPS", "RunCurve", "StatRow", "Stats", "format_stat",
+           "portfolio_stats", "profit_factor", "run_stats"]
 
 
 class Stats(TypedDict):
@@ -51,6 +52,64 @@ class Stats(TypedDict):
     down_capture: float
     monthly_returns: dict[str, float]
     drawdowns: list[dict[str, object]]
+
+
+class StatRow(NamedTuple):
+    """How a stat is shown (the terminal table and the HTML report)."""
+
+    key: str
+    label: str
+    kind: Literal["percent", "ratio", "count", "sessions"]
+
+
+STAT_GROUPS: dict[str, tuple[StatRow, ...]] = {
+    "Returns": (
+        StatRow("total_return", "Total return", "percent"),
+        StatRow("cagr", "CAGR", "percent"),
+        StatRow("best_day", "Best day", "percent"),
+        StatRow("worst_day", "Worst day", "percent"),
+    ),
+    "Risk": (
+        StatRow("max_drawdown", "Max drawdown", "percent"),
+        StatRow("volatility", "Volatility (annual)", "percent"),
+        StatRow("sharpe", "Sharpe", "ratio"),
+        StatRow("sortino", "Sortino", "ratio"),
+        StatRow("calmar", "Calmar", "ratio"),
+    ),
+    "Against the core": (
+        StatRow("alpha", "Alpha (annual)", "percent"),
+        StatRow("beta", "Beta", "ratio"),
+        StatRow("information_ratio", "Information ratio", "ratio"),
+        StatRow("tracking_error", "Tracking error", "percent"),
+        StatRow("up_capture", "Up capture", "ratio"),
+        StatRow("down_capture", "Down capture", "ratio"),
+    ),
+    "Trades": (
+        StatRow("fills", "Fills", "count"),
+        StatRow("trades", "Trades (closed)", "count"),
+        StatRow("win_rate", "Win rate", "percent"),
+        StatRow("avg_win", "Avg win", "percent"),
+        StatRow("avg_loss", "Avg loss", "percent"),
+        StatRow("expectancy", "Expectancy", "percent"),
+        StatRow("profit_factor", "Profit factor", "ratio"),
+        StatRow("avg_holding_sessions", "Avg holding (sessions)", "sessions"),
+        StatRow("exposure", "Exposure (satellites held)", "percent"),
+    ),
+}
+"""The scalar stats in the order they are shown, by group."""
+
+
+def format_stat(value: object, kind: str) -> str:
+    """A stat as text: percentages with one decimal, ratios with two, '-' when undefined."""
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "sessions":
+        return f"{value:.1f}"
+    return str(int(value))
 
 
 class RunCurve(NamedTuple):

@@ -16,7 +16,7 @@ from backtests.engine import (
     run_kernel,
 )
 from backtests.inputs import Execution, ExecutionCosts, call_strategy, history_panel, prepare_run
-from backtests.metrics_trades import trade_returns
+from backtests.metrics_trades import holding_sessions, trade_returns
 from backtests.report import RunCurve, Stats, run_stats
 from events.align import AlignedEvent, align_all
 from events.catalogue import SHIPPED_CATALOGUE, Event, load_catalogue
@@ -154,7 +154,8 @@ def trade_rows(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
     rows = kernel.trades.sort_values(["entry_idx", "col", "exit_idx"], kind="stable")
     sessions = panel.sessions
     out = []
-    for r, pnl_pct in zip(rows.to_dict("records"), trade_returns(rows), strict=True):
+    for r, pnl_pct, held in zip(rows.to_dict("records"), trade_returns(rows),
+                                holding_sessions(rows), strict=True):
         out.append({
             "ticker": panel.tickers[int(r["col"])],
             "entry_date": f"{sessions[int(r['entry_idx'])]:%Y-%m-%d}",
@@ -165,6 +166,7 @@ def trade_rows(kernel: KernelRun, panel: PricePanel) -> list[dict[str, Any]]:
             "return": float(r["exit_price"]) / float(r["entry_price"]) - 1.0,
             "pnl": float(r["pnl"]),
             "pnl_pct": float(pnl_pct),
+            "sessions": int(held),
             "fees": float(r["fees"]),
             "reason": REASONS[int(r["reason"])],
             "stop_level": None if pd.isna(r["stop_level"]) else float(r["stop_level"]),

@@ -10,23 +10,10 @@ import typer
 from satellite_cli.context import AppContext
 from satellite_cli.notes import note_stale_prices
 from satellite_cli.options import parse_date
-from satellite_cli.output import console, percent, print_json, ratio
+from satellite_cli.output import console, print_json
 
 if TYPE_CHECKING:  # the core packages load when a command runs, not for --help
-    from backtests.report import Stats
-    from backtests.run import BacktestResult
     from events.catalogue import Event
-
-STAT_ROWS: list[tuple[str, str]] = [
-    ("total_return", "Total return"),
-    ("cagr", "CAGR"),
-    ("max_drawdown", "Max drawdown"),
-    ("sharpe", "Sharpe"),
-    ("sortino", "Sortino"),
-    ("calmar", "Calmar"),
-    ("fills", "Fills"),
-    ("trades", "Trades (closed)"),
-]
 
 SetOption = Annotated[
     list[str] | None,
@@ -51,7 +38,11 @@ def backtest(
     delay: Annotated[
         int, typer.Option(min=1, help="sessions from the signal's close to the filling open")
     ] = 1,
-    html: Annotated[Path | None, typer.Option("--html", help="write a plotly report")] = None,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="write an HTML report: stats, monthly returns, trades, charts")] = None,
+    html_cdn: Annotated[bool, typer.Option(
+        "--html-cdn", help="the HTML report loads plotly.js from a CDN (smaller; needs the "
+        "internet to open) instead of embedding it")] = False,
     png: Annotated[Path | None, typer.Option("--png", help="write a summary image")] = None,
 ) -> None:
     """Backtest a strategy (default core_satellite) and compare it with buy-and-hold of the core."""
@@ -71,18 +62,20 @@ def backtest(
     )
     if not as_json:  # JSON output stays one document
         note_stale_prices(context.store.load_frames(settings.portfolio.tickers))
-    if html is not None or png is not None:
-        from backtests.charts import write_html, write_png  # plotting libraries load lazily
+    if html is not None:
+        from backtests.report_html import write_html  # plotly loads only for a report
 
-        if html is not None:
-            write_html(result, html)
-        if png is not None:
-            write_png(result, png)
+        write_html(result, html, cdn=html_cdn)
+    if png is not None:
+        from backtests.charts import write_png  # matplotlib loads only for an image
+
+        write_png(result, png)
     if as_json:
         print_json(result.as_json())
         return
-    print_table(result, context.config.settings.portfolio.core)
-    print_exits(result)
+    from satellite_cli.backtest_output import print_report
+
+    print_report(result)
     for path in (html, png):
         if path is not None:
             console.print(f"wrote {path}")
@@ -125,43 +118,3 @@ def print_strategies(context: AppContext, as_json: bool) -> None:
                   markup=False)
     for error in found.load_errors:
         typer.echo(f"warning: strategy file not loaded: {error}", err=True)
-
-
-def print_table(result: BacktestResult, core: str) -> None:
-    from rich.table import Table
-
-    table = Table(
-        title=f"{result.strategy}  {result.start:%Y-%m-%d} to {result.end:%Y-%m-%d} "
-        f"({len(result.panel.sessions)} sessions)"
-    )
-    table.add_column("")
-    table.add_column(result.strategy, justify="right")
-    table.add_column(f"{core} buy & hold", justify="right")
-    for key, label in STAT_ROWS:
-        table.add_row(label, _show(result.stats, key), _show(result.benchmark_stats, key))
-    console.print(table)
-
-
-def print_exits(result: BacktestResult) -> None:
-    from rich.table import Table
-
-    table = Table(title="Exits by reason")
-    for column in ("reason", "trades", "avg return"):
-        table.add_column(column, justify="left" if column == "reason" else "right")
-    for reason, count in result.exits_by_reason.items():
-        if count == 0:
-            continue
-        returns = [t["return"] for t in result.trades if t["reason"] == reason]
-        average = sum(returns) / len(returns) if returns else None
-        label = "cap (trims)" if reason == "cap" else reason
-        table.add_row(label, str(count), percent(average))
-    console.print(table)
-
-
-def _show(stats: Stats, key: str) -> str:
-    value = stats[key]  # type: ignore[literal-required]
-    if key in ("fills", "trades"):
-        return str(value)
-    if key in ("sharpe", "sortino", "calmar"):
-        return ratio(value)
-    return percent(value)
