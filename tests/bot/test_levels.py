@@ -33,6 +33,14 @@ def test_each_rule_the_highest_and_the_change_by_hand() -> None:
     assert set(row.as_json()) >= {"ticker", "session", "level", "rule", "previous_level", "levels"}
 
 
+def test_the_time_stop_says_sell_at_the_open() -> None:
+    # three closes held after session 2: the open of session 3 sells, whatever the price
+    inputs = AlertInputs({"SAT": frame()}, [position(trailing_pct=0.15, time_sessions=3)], [], SETTINGS)
+    assert levels_after(inputs, day(1))[0].sell_at_open is None
+    [row] = levels_after(inputs, day(2))
+    assert row.sell_at_open == "time" and row.level == pytest.approx(102.0)
+
+
 def test_a_closed_position_has_no_level_and_stale_prices_are_refused() -> None:
     inputs = AlertInputs({"SAT": frame()}, [position()], [], SETTINGS)
     assert levels_after(inputs, day(7)) != [] and levels_after(inputs, day(8)) == []  # stopped in 8
