@@ -130,13 +130,13 @@ def _ticker_panel(fig: go.Figure, result: BacktestResult, ticker: str, row: int,
                                  hovertemplate="stop level %{y:.2f}<extra></extra>"),
                       row=row, col=1)
     groups = fill_groups(result, ticker)
-    for frame, name, symbol in ((groups.entries, "entry", "triangle-up"),
-                                (groups.exits, "exit", "triangle-down"),
-                                (groups.stops, "stop", "x")):
+    for frame, name, legend, symbol in ((groups.entries, "entry", "entries", "triangle-up"),
+                                        (groups.exits, "exit", "exits", "triangle-down"),
+                                        (groups.stops, "stop", "stops", "x")):
         text = [f"{name} {REASONS[r] if r >= 0 else 'buy'}<br>{s:.2f} shares at {p:.2f}"
                 for r, s, p in zip(frame["reason"], frame["size"], frame["price"], strict=True)]
         fig.add_trace(go.Scatter(
-            x=frame["date"], y=frame["price"], mode="markers", name=f"{name}s",
+            x=frame["date"], y=frame["price"], mode="markers", name=legend,
             legendgroup=name, showlegend=first, text=text,
             hovertemplate="%{x|%Y-%m-%d} %{text}<extra></extra>",
             marker={"symbol": symbol, "size": 9, "color": COLOURS[name],
