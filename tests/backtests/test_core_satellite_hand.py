@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,3 +115,50 @@ def test_bundled_data_path_is_package_data() -> None:
     assert sorted(path.name for path in BUNDLED_DIR.glob("*.csv")) == [
         "CRWV.csv", "NBIS.csv", "NVDA.csv"]
     assert isinstance(BUNDLED_DIR, Path)
+
+
+def test_drift_rebalances_at_the_open_after_a_close_out_of_band() -> None:
+    from strategies.core_satellite import drift_rebalance_sessions
+
+    # the book bought at close 0: 0.06 AAA units, 0.02 BBB; close 2 lifts BBB to 30: weights
+    # 0.5 / 0.5, 0.1 away from the targets > 0.05, so the open of session 3 rebalances
+    close = np.array([[10.0, 20.0], [10.0, 20.0], [10.0, 30.0], [10.0, 30.0], [10.0, 30.0]])
+    marked = drift_rebalance_sessions(close, np.array([0.6, 0.4]), 0.05)
+    assert marked.tolist() == [True, False, False, True, False]
+
+
+def test_check_bias_passes_for_drift_rebalancing() -> None:
+    from backtests.bias import check_bias
+    from backtests.run import run_backtest
+    from satellite.config import RebalanceConfig, SatelliteConfig
+    from satellite_cli.context import AppContext
+    from strategies.registry import build_strategy
+
+    settings = SatelliteConfig(portfolio=PortfolioConfig(rebalance=RebalanceConfig(mode="drift")))
+    result = run_backtest(settings, AppContext().store, "core_satellite")
+    strategy = build_strategy("core_satellite", settings)
+    diffs, checked = check_bias(strategy, result.panel, result.events, stride=10, last=5)
+    assert diffs == [] and checked > 30
+
+
+def test_a_stopped_satellite_waits_in_cash_for_the_next_calendar_rebalance() -> None:
+    from market.panel import PricePanel
+    from strategies.stops import StopSpec
+
+    index = pd.bdate_range("2025-01-27", periods=7)  # Jan 27-31, Feb 3-4
+    bbb = [(20, 20, 20, 20), (20, 21, 19.5, 20.5), (20, 20, 18, 18.5), (19, 25, 19, 25),
+           (25, 26, 25, 26), (26, 26, 26, 26), (26, 26, 26, 26)]
+    frames = [pd.DataFrame({"AAA": 10.0, "BBB": [bar[k] for bar in bbb]}, index=index)
+              for k in range(4)]
+    panel = PricePanel(*frames, frames[0] * 0 + 1)
+    config = portfolio_config()
+    strategy = CoreSatellite(CoreSatellite.Params(), config, StopsConfig())
+    execution = Execution(config, Caps(0.4, 0.4), ExecutionCosts(1000.0, FEES, 0.0))
+    _, run = simulate_decisions(panel, strategy.target_weights(panel), StopSpec(trailing_pct=0.1),
+                                execution, rebalance_on_cap=True)
+    fills = run.fills[run.fills["col"] == 1]
+    # bought at the first open; trailing 10% of the high 21 = 18.9 hit on Jan 29 (low 18);
+    # the rally of Jan 30-31 leaves it in cash (0% held breaks no cap) until Feb 3
+    assert fills["idx"].tolist() == [0, 2, 5]
+    assert fills["side"].tolist() == [0, 1, 0]
+    assert fills["price"].iloc[1] == pytest.approx(18.9)
