@@ -104,29 +104,40 @@ def figure(result: BacktestResult) -> go.Figure:
                       row=row, col=1)
     for row in (1, 2):
         fig.update_yaxes(tickformat=".0%", row=row, col=1)
+    shown: set[str] = set()  # legend groups with an entry already (the first one with data)
     for row, ticker in enumerate(tickers, start=3):
-        _ticker_panel(fig, result, ticker, row, first=row == 3)
+        _ticker_panel(fig, result, ticker, row, shown)
         fig.update_yaxes(title_text="$", row=row, col=1)
     fig.update_layout(height=260 * rows + 160, hovermode="closest", margin={"t": 90, "l": 60},
-                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom",
-                              "yref": "container"})
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "top",
+                              "yref": "container"},
+                      modebar={"orientation": "v"})  # beside the plots, clear of the legend
     return fig
 
 
+def _legend(group: str, points: int, shown: set[str]) -> bool:
+    """Show a legend entry for the group once, on the first trace that has points."""
+    if group in shown or points == 0:
+        return False
+    shown.add(group)
+    return True
+
+
 def _ticker_panel(fig: go.Figure, result: BacktestResult, ticker: str, row: int,
-                  first: bool) -> None:
+                  shown: set[str]) -> None:
     import plotly.graph_objects as go
 
     close = result.panel.close[ticker]
     fig.add_trace(go.Scatter(x=close.index, y=close, name="close", legendgroup="close",
-                             showlegend=first, line={"color": COLOURS["close"], "width": 1.2},
+                             showlegend=_legend("close", len(close), shown),
+                             line={"color": COLOURS["close"], "width": 1.2},
                              hovertemplate=f"{ticker} close %{{y:.2f}}<extra></extra>"),
                   row=row, col=1)
     level = result.kernel.stop_levels[ticker]
     if level.notna().any():
         fig.add_trace(go.Scatter(x=level.index, y=level, name="stop level", legendgroup="level",
-                                 showlegend=first, line={"color": COLOURS["stop"], "dash": "dot",
-                                                         "width": 1},
+                                 showlegend=_legend("level", len(level), shown),
+                                 line={"color": COLOURS["stop"], "dash": "dot", "width": 1},
                                  hovertemplate="stop level %{y:.2f}<extra></extra>"),
                       row=row, col=1)
     groups = fill_groups(result, ticker)
@@ -137,14 +148,14 @@ def _ticker_panel(fig: go.Figure, result: BacktestResult, ticker: str, row: int,
                 for r, s, p in zip(frame["reason"], frame["size"], frame["price"], strict=True)]
         fig.add_trace(go.Scatter(
             x=frame["date"], y=frame["price"], mode="markers", name=legend,
-            legendgroup=name, showlegend=first, text=text,
+            legendgroup=name, showlegend=_legend(name, len(frame), shown), text=text,
             hovertemplate="%{x|%Y-%m-%d} %{text}<extra></extra>",
             marker={"symbol": symbol, "size": 9, "color": COLOURS[name],
                     "line": {"width": 0.5, "color": "white"}}), row=row, col=1)
     events = ticker_events(result, ticker)
     fig.add_trace(go.Scatter(
         x=[e.day0 for e in events], y=[close.get(e.day0) for e in events], mode="markers",
-        name="events (hover)", legendgroup="event", showlegend=first,
+        name="events (hover)", legendgroup="event", showlegend=_legend("event", len(events), shown),
         text=[event_text(e) for e in events], hovertemplate="%{text}<extra></extra>",
         marker={"symbol": "star", "size": 13, "color": COLOURS["event"],
                 "line": {"width": 0.6, "color": "black"}}), row=row, col=1)

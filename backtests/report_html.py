@@ -20,6 +20,10 @@ from satellite.files import write_text_atomically
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
+SIGNED = frozenset({"total_return", "cagr", "best_day", "worst_day", "alpha", "avg_win",
+                    "avg_loss", "expectancy"})
+"""Stats coloured by sign (green gains, red losses); the others are sizes, not results."""
+
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
        margin: 24px; color: #222; }
@@ -104,7 +108,7 @@ def stats_table(result: BacktestResult) -> str:
 def _stat(stats: Stats, key: str, kind: str) -> str:
     value = stats[key]  # type: ignore[literal-required]
     text = format_stat(value, kind)
-    return _signed(text, value) if kind == "percent" and key not in ("max_drawdown",) else text
+    return _signed(text, value) if key in SIGNED else text
 
 
 def heat_colour(value: float | None, scale: float) -> str:

@@ -83,8 +83,9 @@ def test_figure_has_a_panel_per_ticker_and_percent_axes(result: BacktestResult) 
     for ticker in ("NVDA (core)", "NBIS", "CRWV"):
         assert any(t.startswith(ticker) for t in titles)
     assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.yaxis2.tickformat == ".0%"
-    names = {trace.name for trace in fig.data}
-    assert {"entries", "exits", "stops", "events (hover)", "stop level"} <= names
+    legend = [trace.name for trace in fig.data if trace.showlegend is not False]
+    for name in ("entries", "exits", "stops", "events (hover)", "stop level", "close"):
+        assert legend.count(name) == 1, legend  # once, on a trace with points
     events = [t for t in fig.data if t.name == "events (hover)" and len(t.x)]
     assert events and all("announced" in text for trace in events for text in trace.text)
 
