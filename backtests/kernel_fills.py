@@ -16,12 +16,11 @@ from backtests.kernel_state import Book, Market, Orders, Scratch, State
 from strategies.stop_level import WITHOUT_NRT
 from strategies.stops import CAP, ENTRY
 
-TOLERANCE = 1e-12
-"""Relative slack of a trim's cap comparisons (rounding only: a trim ends exactly at the cap)."""
 CAP_SLACK = 1e-3
-"""A position counts as above its cap at a close when it exceeds the cap by more than this
-fraction of it (20.02% for a 20% cap): a rebalance to a target equal to the cap ends a hair
-above it after its own costs, and that must not trigger another rebalance."""
+"""A position counts as above its cap when it exceeds the cap by more than this fraction of it
+(20.02% for a 20% cap), at a close and at the open a trim would sell it: a rebalance to a
+target equal to the cap ends a hair above it after its own costs, and that must trigger
+neither a trim of the dust nor another rebalance. A trim sells down to exactly the cap."""
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
@@ -217,7 +216,7 @@ def trim_nb(t: int, market: Market, book: Book, state: State, scratch: Scratch, 
             for j in range(m):
                 if state.positions[j].shares > 0.0 and scratch.bar[j].listed and book.satellite[j]:
                     sat_value += state.positions[j].shares * market.open[t, j]
-            if sat_value <= book.total_cap * value * (1 + TOLERANCE):
+            if sat_value <= book.total_cap * value * (1 + CAP_SLACK):
                 break
             kept = book.total_cap * (value - k_sell * sat_value) / (1.0 - book.total_cap * k_sell)
         for j in range(m):  # each target from the state before any trim of this pass
@@ -241,4 +240,4 @@ def trim_nb(t: int, market: Market, book: Book, state: State, scratch: Scratch, 
 def _over_cap(j: int, held: float, value: float, book: Book, state: State,
               scratch: Scratch) -> bool:
     return (scratch.bar[j].over_cap and state.positions[j].shares > 0.0 and scratch.bar[j].listed
-            and held > book.cap[j] * value * (1 + TOLERANCE))
+            and held > book.cap[j] * value * (1 + CAP_SLACK))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +26,21 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("satellite", appauthor=False))
 
 
-def numba_cache_dir() -> Path:
-    """Where numba keeps compiled kernels (NUMBA_CACHE_DIR), instead of beside the sources."""
-    return cache_dir() / "numba"
+KERNEL_PACKAGES = ("backtests", "strategies")
+"""Packages whose numba kernels inline functions from other files of theirs."""
+
+
+def numba_cache_dir(root: Path | None = None) -> Path:
+    """Where numba keeps compiled kernels (NUMBA_CACHE_DIR), instead of beside the sources.
+
+    numba re-compiles a cached function only when its own file changes, not when a function it
+    inlines from another file does; so the folder is named after the kernel sources' stamps
+    (size and modification time, as numba's own check): any change starts a fresh cache.
+    root: the folder holding the packages (default: where satellite is installed)."""
+    root = root if root is not None else Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1(usedforsecurity=False)
+    for package in KERNEL_PACKAGES:
+        for source in sorted((root / package).glob("*.py")):
+            stat = source.stat()
+            digest.update(f"{package}/{source.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return cache_dir() / "numba" / digest.hexdigest()[:12]

@@ -153,7 +153,7 @@ def test_a_stopped_satellite_waits_in_cash_for_the_next_calendar_rebalance() -> 
     panel = PricePanel(*frames, frames[0] * 0 + 1)
     config = portfolio_config()
     strategy = CoreSatellite(CoreSatellite.Params(), config, StopsConfig())
-    execution = Execution(config, Caps(0.4, 0.4), ExecutionCosts(1000.0, FEES, 0.0))
+    execution = Execution(config, Caps(0.5, 0.5), ExecutionCosts(1000.0, FEES, 0.0))
     _, run = simulate_decisions(panel, strategy.target_weights(panel), StopSpec(trailing_pct=0.1),
                                 execution, rebalance_on_cap=True)
     fills = run.fills[run.fills["col"] == 1]
