@@ -137,12 +137,12 @@ def rebalance_nb(t: int, market: Market, orders: Orders, book: Book, state: Stat
     value = value_at_open_nb(t, market, state, scratch)
     for j in range(m):
         bar = scratch.bar[j]
-        target = orders.target[t, j]
-        if math.isnan(target) and use_standing:
-            target = orders.standing[t, j]
+        bar.target = orders.target[t, j]
+        if math.isnan(bar.target) and use_standing:
+            bar.target = orders.standing[t, j]
         bar.order_value = np.nan
-        if bar.listed and not math.isnan(target):
-            bar.order_value = target * value - state.positions[j].shares * market.open[t, j]
+        if bar.listed and not math.isnan(bar.target):
+            bar.order_value = bar.target * value - state.positions[j].shares * market.open[t, j]
     _call_sequence_nb(scratch)
     for k in range(m):
         j = scratch.bar[k].call
@@ -151,7 +151,7 @@ def rebalance_nb(t: int, market: Market, orders: Orders, book: Book, state: Stat
             break
         position = state.positions[j]
         price = market.open[t, j]
-        wanted = _target_shares(orders, t, j, use_standing) * value / price
+        wanted = bar.target * value / price
         if position.shares > 0.0 and wanted < position.shares:
             sold = position.shares - wanted
             if sold >= position.shares * (1.0 - 1e-12):
@@ -173,14 +173,6 @@ def rebalance_nb(t: int, market: Market, orders: Orders, book: Book, state: Stat
             bar.opened = True
         position.shares += bought
     return nf
-
-
-@njit(cache=True, inline="always", **WITHOUT_NRT)
-def _target_shares(orders: Orders, t: int, j: int, use_standing: bool) -> float:
-    target = orders.target[t, j]
-    if math.isnan(target) and use_standing:
-        target = orders.standing[t, j]
-    return target
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)

@@ -99,7 +99,8 @@ TRADE = np.dtype([
 
 BAR = np.dtype([
     ("listed", B1), ("exited", B1), ("opened", B1), ("over_cap", B1),
-    ("order_value", F8), ("call", I8),  # a rebalance's order values and call sequence
+    ("target", F8),  # a rebalance's target weight (NaN: no order)
+    ("order_value", F8), ("call", I8),  # its order value at the open and call sequence
     ("level", F8),  # stop level during the session (NaN: none)
     ("open_weight", F8),  # weight after the open's fills, valued at the open
 ], align=True)
