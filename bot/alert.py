@@ -7,10 +7,12 @@ from typing import Any, Literal, NamedTuple
 import pandas as pd
 
 Rule = Literal[
-    "stop_hit", "near_stop", "drawdown", "drawdown_resolved", "pullback_zone", "new_event", "stale_data"
+    "stop_hit", "near_stop", "drawdown", "drawdown_resolved", "pullback_zone", "new_event", "stale_data",
+    "digest",
 ]
 RULE_ORDER: tuple[Rule, ...] = (
     "stale_data", "new_event", "stop_hit", "near_stop", "drawdown", "drawdown_resolved", "pullback_zone",
+    "digest",
 )
 
 
@@ -21,7 +23,7 @@ class Alert(NamedTuple):
     fill (stop_hit): the price a resting order filled at, the level or the open it gapped
     through; stop_rule (stop_hit, near_stop): the rule that set the level, named as the
     backtest's exit reasons (stop_fixed, stop_trailing, stop_atr, take_profit, time, breaker).
-    The ledger keeps neither fill nor stop_rule: they are in the message."""
+    A "digest" is the evening summary of a session (bot.digest), last in a session's order."""
 
     session: pd.Timestamp
     rule: Rule

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ from typing import Any
 import pandas as pd
 
 from bot.alert import Alert
+from bot.digest import digest_text
+from bot.holdings import Holdings
 from bot.model import ResolvedPosition, RuleSettings
-from bot.positions import resolve_positions
+from bot.notify import NotifyModes
+from bot.reminders import Repeat, due_reminders
 from bot.rules import Timeline, timeline
 from bot.store import AlertStore
 from bot.tracking import PositionPath
@@ -42,11 +46,17 @@ class AlertInputs:
 
 
 def build_inputs(context: Workspace) -> AlertInputs:
+    """Prices, the position book's lots (seeded from [[positions]] the first time: bot.holdings),
+    the catalogue's events and the rules' settings."""
     settings = context.config.settings
     aligned, frames = load_aligned(context.config, context.store)
-    tickers = {p.ticker for p in settings.positions} | set(settings.portfolio.tickers)
-    frames = {**frames, **context.store.load_frames(sorted(tickers - set(frames)))}
-    watched = set(settings.portfolio.tickers) | {p.ticker for p in settings.positions}
+    frames = {**frames, **context.store.load_frames(sorted(set(settings.portfolio.tickers) - set(frames)))}
+    store = AlertStore(database_path(context))
+    try:
+        positions = Holdings(context, store).resolved(frames)
+    finally:
+        store.close()
+    watched = set(settings.portfolio.tickers) | {p.ticker for p in positions}
     rules = RuleSettings(
         drawdown_levels=tuple(settings.alerts.drawdown_levels),
         rearm_band=settings.alerts.rearm_band,
@@ -56,9 +66,34 @@ def build_inputs(context: Workspace) -> AlertInputs:
         satellites=tuple(settings.portfolio.satellites),
         watch=tuple(settings.portfolio.tickers),
         stops=StopSpec.from_config(settings.stops),
+        core=settings.portfolio.core,
     )
     events = [a for a in aligned if a.ticker in watched]
-    return AlertInputs(frames, resolve_positions(settings, frames), events, rules)
+    return AlertInputs(frames, positions, events, rules)
+
+
+@dataclass(frozen=True)
+class Evening:
+    """What a live evaluation adds when there is a chat to tell: the unanswered stop_hits'
+    reminders (bot.reminders), the evening digest of each complete session ([telegram] digest,
+    bot.digest), and the notify modes of the moment ("off": recorded, not queued; bot.notify)."""
+
+    digest: bool
+    repeat: Repeat
+    modes: Mapping[str, str]
+
+    def send(self, alert: Alert) -> bool:
+        return self.modes.get(alert.rule, "on") != "off"
+
+
+def evening(context: Workspace, store: AlertStore) -> Evening | None:
+    """None without [telegram] chat_ids: no reminders or digests queued for nobody."""
+    settings = context.config.settings
+    if not settings.telegram.chat_ids:
+        return None
+    modes = {item.rule: item.mode for item in NotifyModes(store, settings.alerts.notify).modes()}
+    repeat = Repeat(settings.alerts.repeat_sessions, settings.alerts.repeat_max)
+    return Evening(settings.telegram.digest, repeat, modes)
 
 
 def database_path(context: Workspace) -> Path:
@@ -70,7 +105,8 @@ def run_timeline(inputs: AlertInputs, until: pd.Timestamp) -> Timeline:
     return timeline(inputs.frames, inputs.positions, inputs.events, inputs.settings, until)
 
 
-def evaluate_sessions(store: AlertStore, inputs: AlertInputs, sessions: list[pd.Timestamp]) -> list[Alert]:
+def evaluate_sessions(store: AlertStore, inputs: AlertInputs, sessions: list[pd.Timestamp],
+                      live: Evening | None = None) -> list[Alert]:
     """Evaluate each session in order, recording its alerts once; return the new ones.
 
     One pass of the rules up to the last session gives every session's alerts and state."""
@@ -83,9 +119,21 @@ def evaluate_sessions(store: AlertStore, inputs: AlertInputs, sessions: list[pd.
     new: list[Alert] = []
     for session in sessions:
         complete = all(inputs.frames[t].index[-1] >= session for t in inputs.watched if t in inputs.frames)
-        new += store.record_session(session, by_session.get(session, []), complete,
-                                    rule_state(result.paths, session))
+        alerts = by_session.get(session, [])
+        if live is not None:
+            alerts = alerts + due_reminders(store, session, live.repeat)
+            if live.digest and complete:
+                alerts += _digest(result, inputs, session, alerts)
+        new += store.record_session(session, alerts, complete, rule_state(result.paths, session),
+                                    live.send if live is not None else None)
     return new
+
+
+def _digest(result: Timeline, inputs: AlertInputs, session: pd.Timestamp, alerts: list[Alert]) -> list[Alert]:
+    core = inputs.settings.core
+    close = inputs.frames[core]["Close"] if core in inputs.frames else pd.Series(dtype=float)
+    text = digest_text(result, core, close, session, alerts)
+    return [Alert(session, "digest", "portfolio", "", None, None, text)] if text else []
 
 
 def _number(value: float) -> float | None:
@@ -147,7 +195,7 @@ def check(context: Workspace, day: pd.Timestamp | None = None) -> list[Alert]:
     inputs = build_inputs(context)
     store = AlertStore(database_path(context))
     try:
-        return evaluate_sessions(store, inputs, pending_sessions(store, target))
+        return evaluate_sessions(store, inputs, pending_sessions(store, target), evening(context, store))
     finally:
         store.close()
 

@@ -39,6 +39,7 @@ from telegram.error import (
 )
 
 from bot.alert import Alert
+from bot.messages import TITLES
 from bot.outbox import Outbox, OutboxItem, redact, utc_now
 
 log = logging.getLogger("satellite.delivery")
@@ -46,11 +47,6 @@ log = logging.getLogger("satellite.delivery")
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 PHOTO_RULES = ("stop_hit", "drawdown")
-TITLES = {
-    "stop_hit": "STOP HIT", "near_stop": "Near stop", "drawdown": "Drawdown",
-    "drawdown_resolved": "Drawdown resolved", "pullback_zone": "Pullback zone",
-    "new_event": "New event", "stale_data": "Stale data",
-}
 ChartMaker = Callable[[Alert], Awaitable[bytes | None]]
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from bot.alerting import AlertInputs, run_timeline
 from bot.tracking import PositionPath
 from satellite.errors import UserInputError
 from strategies.stop_level import stop_level_nb, take_profit_level_nb
 from strategies.stops import StopSpec
+
+if TYPE_CHECKING:  # bot.alerting builds the evening digest from next_level: imported when called
+    from bot.alerting import AlertInputs
 
 PROTECTIVE = {"stop_fixed": "fixed_pct", "stop_trailing": "trailing_pct", "stop_atr": "atr_mult"}
 
@@ -71,12 +73,13 @@ def rule_levels(spec: StopSpec, entry_price: float, reference: float, atr: float
 def next_level(path: PositionPath, row: int, session: pd.Timestamp) -> NextLevel:
     position = path.position
     spec = position.stops
-    profit = float(take_profit_level_nb(position.entry_price, spec.rule()))
+    basis = path.basis[row]  # the entry price, or the close a held-through stop restarted from
+    profit = float(take_profit_level_nb(basis, spec.rule()))
     return NextLevel(
         ticker=position.ticker, entry=position.entry, close=path.close[row], session=session,
         level=_number(path.next_level[row]), rule=path.next_rule[row] or None,
         previous_level=_number(path.level[row]),
-        levels=rule_levels(spec, position.entry_price, path.reference[row], path.next_atr[row]),
+        levels=rule_levels(spec, basis, path.reference[row], path.next_atr[row]),
         take_profit=_number(profit), sell_at_open=path.sell_at_open[row] or None)
 
 
@@ -84,18 +87,22 @@ def levels_after(inputs: AlertInputs, day: pd.Timestamp) -> list[NextLevel]:
     """The levels for the session after `day`, of every position open after its close.
 
     A position's ticker must have the bar of `day`: levels from an older close would be wrong."""
+    from bot.alerting import run_timeline
     from market.calendar import session_after
 
-    held = [p for p in inputs.positions if p.entry <= day]
+    held = [p for p in inputs.positions if p.entry <= day and (p.sold is None or p.sold.session > day)]
     for position in held:
         last = inputs.frames[position.ticker].index[-1]
         if last < day:
             raise UserInputError(f"{position.ticker} prices end {last:%Y-%m-%d}, before {day:%Y-%m-%d}: "
                                  f"run `satellite data update`, or pass --date {last:%Y-%m-%d}")
-    result = run_timeline(inputs, day)
-    nxt = session_after(day)
+    return open_levels(run_timeline(inputs, day).paths, day, session_after(day))
+
+
+def open_levels(paths: list[PositionPath], day: pd.Timestamp, nxt: pd.Timestamp) -> list[NextLevel]:
+    """next_level of every path open after the close of `day` (and with that day's bar)."""
     out = []
-    for path in result.paths:
+    for path in paths:
         row = path.index_at(day)
         if row < 0 or path.closed_by(day) is not None or path.sessions[row] != day:
             continue

@@ -13,6 +13,14 @@ from events.align import AlignedEvent
 RULE_WORDS = {
     "stop_fixed": "fixed stop", "stop_trailing": "trailing stop", "stop_atr": "ATR stop",
     "take_profit": "take-profit", "time": "time stop", "breaker": "portfolio breaker",
+    "sold": "sold (position book)",
+}
+
+
+TITLES = {
+    "stop_hit": "STOP HIT", "near_stop": "Near stop", "drawdown": "Drawdown",
+    "drawdown_resolved": "Drawdown resolved", "pullback_zone": "Pullback zone",
+    "new_event": "New event", "stale_data": "Stale data", "digest": "Evening digest",
 }
 
 
@@ -31,21 +39,24 @@ class StopFacts:
     reference: float
     reference_date: pd.Timestamp | None
     atr: float = math.nan
+    basis: float = math.nan  # the price the rules count from (NaN: the entry price)
 
 
 def stop_origin(facts: StopFacts) -> str:
     """How the level was set, e.g. "15% below the 135.46 high of 2025-10-13"."""
-    spec, entry = facts.position.stops, facts.position.entry_price
-    anchor = (f"the {entry:.2f} entry" if facts.reference_date is None or facts.reference <= entry
+    spec = facts.position.stops
+    entry = facts.position.entry_price if math.isnan(facts.basis) else facts.basis
+    word = "entry" if entry == facts.position.entry_price else "restart close"
+    anchor = (f"the {entry:.2f} {word}" if facts.reference_date is None or facts.reference <= entry
               else f"the {facts.reference:.2f} {spec.trail_from} of {facts.reference_date:%Y-%m-%d}")
     if facts.rule == "stop_trailing" and spec.trailing_pct is not None:
         return f"{spec.trailing_pct:.0%} below {anchor}"
     if facts.rule == "stop_fixed" and spec.fixed_pct is not None:
-        return f"{spec.fixed_pct:.0%} below the {entry:.2f} entry"
+        return f"{spec.fixed_pct:.0%} below the {entry:.2f} {word}"
     if facts.rule == "stop_atr" and spec.atr_mult is not None:
         return f"{spec.atr_mult:g} x ATR({spec.atr_window}) {facts.atr:.2f} below {anchor}"
     if facts.rule == "take_profit" and spec.take_profit_pct is not None:
-        return f"{spec.take_profit_pct:.0%} above the {entry:.2f} entry"
+        return f"{spec.take_profit_pct:.0%} above the {entry:.2f} {word}"
     return rule_words(facts.rule)
 
 

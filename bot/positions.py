@@ -1,12 +1,18 @@
-"""Resolve [[positions]] against stored prices: entry session, entry price, effective stop rule."""
+"""Resolve positions against stored prices: entry session, entry price, effective stop rule.
+
+The alert engine watches the position book (bot.book); [[positions]] tables are resolved the
+same way when they seed it.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 
-from bot.model import ResolvedPosition
+from bot.book import BookPosition
+from bot.model import Exit, ResolvedPosition
 from market.calendar import is_session
 from satellite.config import SatelliteConfig
 from satellite.config_positions import PositionConfig
@@ -20,9 +26,26 @@ OPEN_TOLERANCE = 0.005
 def resolve_positions(
     settings: SatelliteConfig, frames: dict[str, pd.DataFrame]
 ) -> list[ResolvedPosition]:
+    """config.toml's [[positions]] (errors name positions[i])."""
     defaults = StopSpec.from_config(settings.stops)
-    return [resolve_position(index, position, defaults, frames[position.ticker])
+    return [resolve_position(f"positions[{index}] ({position.ticker})", position, defaults,
+                             frames[position.ticker])
             for index, position in enumerate(settings.positions)]
+
+
+def resolve_book(
+    rows: list[BookPosition], defaults: StopSpec, frames: dict[str, pd.DataFrame]
+) -> list[ResolvedPosition]:
+    """The book's lots, with the owner's sales and "Still holding" answers (errors name the lot)."""
+    out = []
+    for row in rows:
+        resolved = resolve_position(f"position {row.id} ({row.ticker})", row.config(), defaults,
+                                    frames[row.ticker])
+        sold = (Exit(pd.Timestamp(row.exit_date), float(row.exit_price))
+                if row.exit_date is not None and row.exit_price is not None else None)
+        out.append(replace(resolved, sold=sold, holds=tuple(pd.Timestamp(day) for day in row.holds),
+                           lot=row.id))
+    return out
 
 
 def position_stops(position: PositionConfig, defaults: StopSpec) -> StopSpec:
@@ -36,11 +59,10 @@ def position_stops(position: PositionConfig, defaults: StopSpec) -> StopSpec:
 
 
 def resolve_position(
-    index: int, position: PositionConfig, defaults: StopSpec, frame: pd.DataFrame
+    where: str, position: PositionConfig, defaults: StopSpec, frame: pd.DataFrame
 ) -> ResolvedPosition:
     """The entry price defaults to the entry session's open, bought as a backtest buys (at the
     open); a different entry_price was paid during the session (see ResolvedPosition)."""
-    where = f"positions[{index}] ({position.ticker})"
     entry = pd.Timestamp(position.entry_date)
     if not is_session(entry):
         raise ConfigError(f"{where}.entry_date {entry:%Y-%m-%d} is not an NYSE session; "

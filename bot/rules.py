@@ -31,11 +31,14 @@ from events.align import AlignedEvent
 
 @dataclass(frozen=True)
 class Timeline:
-    """Every alert up to `until` in session order, each position's path, the portfolio value."""
+    """Every alert up to `until` in session order, each position's path, the portfolio's value
+    index, value in USD and P&L per session (bot.watch.Watched)."""
 
     alerts: list[Alert]
     paths: list[PositionPath]
     value: pd.Series
+    usd: pd.Series
+    pnl: pd.Series
 
 
 def timeline(
@@ -51,7 +54,7 @@ def timeline(
         alerts += event_alerts(aligned, frames.get(aligned.ticker), settings, until)
     tickers = sorted({p.ticker for p in positions} | set(settings.satellites) | set(settings.watch))
     alerts += stale_alerts({ticker: frames[ticker] for ticker in tickers if ticker in frames}, until)
-    return Timeline(sorted(alerts, key=Alert.order), watched.paths, watched.value)
+    return Timeline(sorted(alerts, key=Alert.order), watched.paths, watched.value, watched.usd, watched.pnl)
 
 
 def alert_timeline(

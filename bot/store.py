@@ -6,6 +6,7 @@
   state after it (positions' stops and highs), written in the same transaction as its alerts.
 
 - delivered_parts / delivered_chats: what reached each chat, part by part (bot.delivery).
+- the position book and the owner's answers live in the same file (tables: bot.schema).
 
 Each session is recorded in one IMMEDIATE transaction, so a kill -9 at any point leaves either
 all of a session's rows or none, and two processes on one file cannot both insert an alert.
@@ -22,7 +23,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,63 +32,11 @@ from typing import Any
 import pandas as pd
 
 from bot.alert import Alert
+from bot.schema import migrate
 from satellite.errors import SatelliteError, TemporaryError, UserInputError
 
 BUSY_TIMEOUT = 5.0  # seconds to wait for a lock another process holds, then "busy, retry"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY,
-    session TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    state TEXT NOT NULL,
-    level REAL,
-    close REAL,
-    message TEXT NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    UNIQUE (rule, subject, session, state)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    alert_id INTEGER NOT NULL UNIQUE REFERENCES alerts (id),
-    status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_try TEXT,
-    message_id INTEGER,
-    last_error TEXT,
-    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, next_try);
-CREATE TABLE IF NOT EXISTS delivered_parts (
-    alert_id INTEGER NOT NULL REFERENCES alerts (id),
-    chat_id INTEGER NOT NULL,
-    part TEXT NOT NULL,
-    message_id INTEGER,
-    sent_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    PRIMARY KEY (alert_id, chat_id, part)
-);
-CREATE TABLE IF NOT EXISTS delivered_chats (
-    alert_id INTEGER NOT NULL REFERENCES alerts (id),
-    chat_id INTEGER NOT NULL,
-    delivered_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
-    PRIMARY KEY (alert_id, chat_id)
-);
-CREATE TABLE IF NOT EXISTS chats (
-    chat_id INTEGER PRIMARY KEY,
-    state TEXT NOT NULL CHECK (state IN ('ok', 'blocked')),
-    error TEXT,
-    since TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS evaluations (
-    session TEXT PRIMARY KEY,
-    complete INTEGER NOT NULL,
-    rule_state TEXT NOT NULL,
-    evaluated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -118,7 +67,7 @@ class AlertStore:
                 self.connection.execute("PRAGMA journal_mode=WAL")
                 self.connection.execute("PRAGMA synchronous=FULL")
                 self.connection.execute("PRAGMA foreign_keys=ON")
-                self.connection.executescript(SCHEMA)
+                migrate(self.connection)
             except Exception:
                 self.connection.close()
                 raise
@@ -159,24 +108,14 @@ class AlertStore:
                     self.connection.execute("ROLLBACK")
 
     def record_session(
-        self, session: pd.Timestamp, alerts: list[Alert], complete: bool, rule_state: dict[str, Any]
+        self, session: pd.Timestamp, alerts: list[Alert], complete: bool, rule_state: dict[str, Any],
+        send: Callable[[Alert], bool] | None = None,
     ) -> list[Alert]:
-        """Insert a session's alerts (and their outbox rows) once; return the ones that are new."""
-        new: list[Alert] = []
+        """Insert a session's alerts (and their outbox rows) once; return the ones that are new.
+        send(alert) False: recorded in the ledger, not queued (its rule's notify mode is off)."""
         day = f"{session:%Y-%m-%d}"
         with self.transaction() as db:
-            for alert in alerts:
-                if alert.rule == "stale_data" and self._stale_already_reported(db, alert):
-                    continue
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO alerts (session, rule, subject, state, level, close, message)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (f"{alert.session:%Y-%m-%d}", alert.rule, alert.subject, alert.state,
-                     alert.level, alert.close, alert.message),
-                )
-                if cursor.rowcount == 1:
-                    db.execute("INSERT INTO outbox (alert_id) VALUES (?)", (cursor.lastrowid,))
-                    new.append(alert)
+            new = self._insert(db, alerts, send)
             db.execute(
                 "INSERT INTO evaluations (session, complete, rule_state) VALUES (?, ?, ?) "
                 "ON CONFLICT (session) DO UPDATE SET complete = excluded.complete, "
@@ -184,6 +123,36 @@ class AlertStore:
                 "evaluated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
                 (day, int(complete), json.dumps(rule_state)),
             )
+        return new
+
+    def record_alerts(self, alerts: list[Alert], send: Callable[[Alert], bool] | None = None) -> list[Alert]:
+        """Alerts outside a session's evaluation (the intraday stop watch): once each, as above."""
+        with self.transaction() as db:
+            return self._insert(db, alerts, send)
+
+    def _insert(self, db: sqlite3.Connection, alerts: list[Alert],
+                send: Callable[[Alert], bool] | None) -> list[Alert]:
+        """An alert already in the ledger (the intraday stop_hit of the session) is not added
+        again; the evening's fill and stop_rule complete it."""
+        new: list[Alert] = []
+        for alert in alerts:
+            if alert.rule == "stale_data" and self._stale_already_reported(db, alert):
+                continue
+            key = (f"{alert.session:%Y-%m-%d}", alert.rule, alert.subject, alert.state)
+            found = db.execute("SELECT id FROM alerts WHERE session = ? AND rule = ? AND subject = ? "
+                               "AND state = ?", key).fetchone()
+            if found is not None:
+                db.execute("UPDATE alerts SET fill = coalesce(fill, ?), stop_rule = coalesce(stop_rule, ?) "
+                           "WHERE id = ?", (alert.fill, alert.stop_rule, found[0]))
+                continue
+            cursor = db.execute(
+                "INSERT INTO alerts (session, rule, subject, state, level, close, message, fill, stop_rule)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, alert.level, alert.close, alert.message, alert.fill, alert.stop_rule),
+            )
+            if send is None or send(alert):
+                db.execute("INSERT INTO outbox (alert_id) VALUES (?)", (cursor.lastrowid,))
+            new.append(alert)
         return new
 
     @staticmethod
@@ -256,6 +225,6 @@ def database_error(path: Path, err: sqlite3.Error, timeout: float) -> SatelliteE
 
 def _ledger_row(row: sqlite3.Row) -> LedgerRow:
     alert = Alert(pd.Timestamp(row["session"]), row["rule"], row["subject"], row["state"],
-                  row["level"], row["close"], row["message"])
+                  row["level"], row["close"], row["message"], row["fill"], row["stop_rule"])
     return LedgerRow(alert, row["id"], row["status"], row["attempts"] or 0, row["message_id"],
                      row["last_error"])

@@ -10,13 +10,20 @@ session and at the price a backtest's satellite bought at the same price on the 
 The level in force for a session is the one known at the previous close (ATR of the bars before
 it); `next_level` is the one known after a session's close: what the investor's stop order
 should say for the next session.
+
+The owner's answers (the position book) take precedence over the model: a position sold on a
+session closes there at the owner's price (a stop of that session still reports its stop_hit);
+a stop the owner held through ("Still holding", or a sale recorded on a later session) reports
+its stop_hit but leaves the position open, its rules restarted as if bought at that session's
+close: the fixed stop and take-profit from that close, the trailing reference from it, the time
+stop counting from it (the P&L keeps the original entry price).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -43,12 +50,18 @@ def rule_name(reason: int) -> str:
 
 @dataclass(frozen=True)
 class Closed:
-    """How a position ended: the session, the raw fill price and the rule that sold it."""
+    """How a position ended (or a stop it was held through): the session, the raw fill price
+    and the rule that sold it, with what set the level: the trailing reference (its date, None:
+    the entry), the ATR and the price the rules counted from."""
 
     session: pd.Timestamp
     fill: float
-    level: float | None  # the stop or take-profit level (None: time stop or breaker)
-    rule: str  # stop_fixed, stop_trailing, stop_atr, take_profit, time or breaker
+    level: float | None  # the stop or take-profit level (None: time stop, breaker or the owner's sale)
+    rule: str  # stop_fixed, stop_trailing, stop_atr, take_profit, time, breaker; "sold": the owner's
+    reference: float = math.nan
+    reference_date: pd.Timestamp | None = None
+    atr: float = math.nan
+    basis: float = math.nan
 
 
 @dataclass
@@ -68,6 +81,8 @@ class PositionPath:
     sell_at_open: list[str] = field(default_factory=list)  # "time" or "breaker": the next open sells
     high_close: list[float] = field(default_factory=list)  # highest close since entry
     high_date: list[pd.Timestamp] = field(default_factory=list)
+    basis: list[float] = field(default_factory=list)  # the price the stop rules count from
+    hits: list[Closed] = field(default_factory=list)  # every stop the model saw, held through or not
     closed: Closed | None = None
 
     def index_at(self, session: pd.Timestamp) -> int:
@@ -97,7 +112,9 @@ class PositionTracker:
         self.reference = -np.inf
         self.reference_date: pd.Timestamp | None = None
         self.held = -1.0
+        self.basis = position.entry_price
         self.profit = float(take_profit_level_nb(position.entry_price, self.rule))
+        self.hit: Closed | None = None  # the model's stop in the last step (held through or not)
 
     @property
     def is_open(self) -> bool:
@@ -119,23 +136,50 @@ class PositionTracker:
         guarded = not entered_now or position.at_open  # a fill during the session is not
         stop, exit_ = NO_LEVEL, None
         if guarded:
-            stop = stop_level_nb(position.entry_price, self.reference, self.atr[i], self.rule)
+            stop = stop_level_nb(self.basis, self.reference, self.atr[i], self.rule)
             exit_ = self._exit(o, h, low, stop, cut, held_at_open=not entered_now)
         self.row += 1
         self._record(session, c, stop)
-        if exit_ is not None:
-            self.path.closed = Closed(session, exit_.price, None if math.isnan(exit_.level) else exit_.level,
-                                      rule_name(exit_.reason))
+        self.hit = None if exit_ is None else Closed(
+            session, exit_.price, None if math.isnan(exit_.level) else exit_.level, rule_name(exit_.reason),
+            self.reference, self.reference_date, float(self.atr[i]), self.basis)
+        if self.hit is not None:
+            self.path.hits.append(self.hit)
+        sold = position.sold
+        held_through = session in position.holds or (sold is not None and sold.session > session)
+        if self.hit is not None and held_through:
+            self._restart(session, c)
+            return None
+        if self.hit is not None or (sold is not None and sold.session == session):
+            self.path.closed = self._closed(session)
             self._record_next(math.nan, NO_LEVEL)
             return self.path.closed
         self.held += 1.0
         reference = float(update_reference_nb(self.reference, h, c, self.rule))
-        if reference > max(self.reference, position.entry_price):
+        if reference > max(self.reference, self.basis):
             self.reference_date = session
         self.reference = reference
         atr = float(self.atr[i + 1])
-        self._record_next(atr, stop_level_nb(position.entry_price, self.reference, atr, self.rule))
+        self._record_next(atr, stop_level_nb(self.basis, self.reference, atr, self.rule))
         return None
+
+    def _closed(self, session: pd.Timestamp) -> Closed:
+        """The model's stop at its fill, or at the owner's price when the owner sold that session."""
+        sold = self.position.sold
+        sold = sold if sold is not None and sold.session == session else None
+        if self.hit is None:
+            assert sold is not None
+            return Closed(session, sold.price, None, "sold")
+        return self.hit if sold is None else replace(self.hit, fill=sold.price)
+
+    def _restart(self, session: pd.Timestamp, close: float) -> None:
+        """Held through a stop: the rules count from this close (see the module docstring)."""
+        self.held = 0.0
+        self.basis = close
+        self.reference, self.reference_date = close, session
+        self.profit = float(take_profit_level_nb(close, self.rule))
+        atr = float(self.atr[self.row])
+        self._record_next(atr, stop_level_nb(self.basis, self.reference, atr, self.rule))
 
     def _exit(self, o: float, h: float, low: float, stop: StopLevel, cut: bool,
               held_at_open: bool) -> StopExit | None:
@@ -162,6 +206,7 @@ class PositionTracker:
         path.rule.append(rule_name(stop.reason))
 
     def _record_next(self, atr: float, stop: StopLevel) -> None:
+        self.path.basis.append(self.basis)
         self.path.reference.append(self.reference)
         self.path.reference_date.append(self.reference_date)
         self.path.next_atr.append(atr)

@@ -26,11 +26,15 @@ from strategies.stop_level import breaker_close_nb
 @dataclass(frozen=True)
 class Watched:
     """What the pass produced: the alerts of the positions and the portfolio, each position's
-    path, and the portfolio's value index at every session it was evaluated."""
+    path, and at every session the portfolio was evaluated: its value index, its value in USD
+    (positions at the close, sold ones at their fill) and the session's P&L in USD (the change
+    of what was held at the previous close; an entry adds its cost to the value, not to P&L)."""
 
     alerts: list[Alert]
     paths: list[PositionPath]
     value: pd.Series
+    usd: pd.Series
+    pnl: pd.Series
 
 
 @dataclass
@@ -90,6 +94,8 @@ class Watch:
         self.cut = False
         self.count = 0
         self.series: dict[pd.Timestamp, float] = {}
+        self.usd: dict[pd.Timestamp, float] = {}
+        self.pnl: dict[pd.Timestamp, float] = {}
         first = min((p.entry for p in positions), default=until)
         days = set().union(*(frames[p.ticker].index for p in positions)) if positions else set()
         self.sessions = sorted(d for d in days if first <= d <= until)
@@ -97,7 +103,8 @@ class Watch:
     def run(self) -> Watched:
         for session in self.sessions:
             self._session(session)
-        return Watched(self.alerts, [t.path for t in self.trackers], pd.Series(self.series, dtype=float))
+        return Watched(self.alerts, [t.path for t in self.trackers], pd.Series(self.series, dtype=float),
+                       pd.Series(self.usd, dtype=float), pd.Series(self.pnl, dtype=float))
 
     def _session(self, session: pd.Timestamp) -> None:
         before, after, complete, active = 0.0, 0.0, True, False
@@ -116,22 +123,24 @@ class Watch:
                 continue
             before += position.shares * position.entry_price if entering else self.values[k]
             closed = tracker.step(cut and position.ticker in self.settings.satellites)
+            if tracker.hit is not None:
+                self._stop_hit(k, tracker.hit)
             if closed is not None:
                 self.values[k] = position.shares * closed.fill
-                self._stop_hit(k, closed)
             else:
                 self.values[k] = position.shares * tracker.path.close[-1]
                 self._after_close(k, session)
             after += self.values[k]
         if active and complete and before > 0:
+            self.usd[session], self.pnl[session] = after, after - before
             self._portfolio(session, after / before)
 
     def _stop_hit(self, k: int, closed: Closed) -> None:
         tracker = self.trackers[k]
         path, position, i = tracker.path, tracker.position, tracker.row - 1
         facts = messages.StopFacts(position, closed.level if closed.level is not None else math.nan,
-                                   closed.rule, path.reference[-1], path.reference_date[-1],
-                                   float(tracker.atr[i]))
+                                   closed.rule, closed.reference, closed.reference_date, closed.atr,
+                                   closed.basis)
         o, h, low = (float(tracker.prices[name][i]) for name in ("Open", "High", "Low"))
         self.alerts.append(Alert(closed.session, "stop_hit", position.ticker, "", closed.level,
                                  path.close[-1], messages.stop_hit(facts, o, low, h, closed.fill),
@@ -150,7 +159,7 @@ class Watch:
             distance = close / level - 1
             if rules.near_armed and distance <= band:
                 facts = messages.StopFacts(position, level, path.next_rule[-1], path.reference[-1],
-                                           path.reference_date[-1], path.next_atr[-1])
+                                           path.reference_date[-1], path.next_atr[-1], path.basis[-1])
                 self.alerts.append(Alert(session, "near_stop", position.ticker, "", level, close,
                                          messages.near_stop(facts, close, distance, _next_day(session)),
                                          None, path.next_rule[-1]))

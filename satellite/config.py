@@ -34,6 +34,8 @@ CONFIG_ENV = "SATELLITE_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
 FORBIDDEN_SECRET_KEYS = {"token", "bot_token", "telegram_token", "api_key"}
 TOKEN_IN_URL = re.compile(r"bot\d+:|\d+:[A-Za-z0-9_-]{20,}")  # a bot token pasted into a URL
+NOTIFY_RULES = ["stop_hit", "near_stop", "drawdown", "drawdown_resolved", "pullback_zone", "new_event",
+                "stale_data", "digest"]  # bot.alert.Rule, as [alerts.notify] keys
 
 
 class StrictModel(BaseModel):
@@ -180,6 +182,24 @@ class AlertsConfig(StrictModel):
     pullback_tol: float = Field(0.05, ge=0, lt=1, description="pullback zone around pre-event close")
     pullback_sessions: int = Field(20, ge=1, description="sessions after an event to watch")
     database: Path | None = Field(None, description="SQLite file; default <data dir>/satellite.db")
+    repeat_sessions: int = Field(
+        1, ge=1, le=20, description="an unanswered stop_hit is sent again after this many sessions"
+    )
+    repeat_max: int = Field(2, ge=0, le=10, description="... at most this many times (0: never again)")
+    notify: dict[str, Literal["on", "silent", "off"]] = Field(
+        {}, description="per rule: on, silent (no sound) or off (kept in the ledger, not sent); "
+        "/notify in the chat overrides it"
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _notify_rules(cls, value: dict[str, str]) -> dict[str, str]:
+        for rule in value:
+            if rule not in NOTIFY_RULES:
+                hint = difflib.get_close_matches(rule, NOTIFY_RULES, n=1)
+                suggestion = f"did you mean {hint[0]!r}?" if hint else f"one of: {', '.join(NOTIFY_RULES)}"
+                raise ValueError(f"{rule!r} is not an alert rule; {suggestion}")
+        return value
 
     @field_validator("drawdown_levels")
     @classmethod
@@ -194,6 +214,15 @@ class ScheduleConfig(StrictModel):
     fetch_timeout: float = Field(
         120.0, gt=0, description="seconds the scheduled price refresh may take before stored prices are used"
     )
+    intraday_minutes: int | None = Field(
+        None, ge=1, le=390,
+        description="check open positions against their stop every N minutes during NYSE hours (off: unset)",
+    )
+
+    @field_validator("intraday_minutes", mode="before")
+    @classmethod
+    def _intraday_off(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.lower() in ("off", "none", "null") else value
 
     @field_validator("time")
     @classmethod
@@ -216,6 +245,9 @@ class TelegramConfig(StrictModel):
     timeout: float = Field(20.0, gt=0, le=300, description="seconds one Bot API request may take")
     retry_seconds: int = Field(
         30, ge=1, le=3600, description="how often undelivered alerts are retried (the first back-off step)"
+    )
+    digest: bool = Field(
+        True, description="one evening digest per evaluated session (a value-vs-core chart on a week's last)"
     )
 
     @field_validator("base_url")
