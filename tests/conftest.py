@@ -10,19 +10,18 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from satellite.paths import numba_cache_dir
-
-# Compiled kernels are shared with the CLI (and dev.py's warm-up) in the user cache, never
-# written beside the sources; set before anything imports numba.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
-
 import pytest
 from typer.testing import CliRunner, Result
 
 from market.sources import YFinanceSource
+from satellite.errors import SourceUnavailableError
+from satellite.paths import numba_cache_dir
 from satellite_cli.app import app
 from satellite_cli.context import AppContext
-from satellite.errors import SourceUnavailableError
+
+# Compiled kernels are shared with the CLI (and dev.py's warm-up) in the user cache, never
+# written beside the sources; set before anything imports numba (nothing above does).
+os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
