@@ -18,6 +18,8 @@ price once; fill prices include slippage against the trader.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from numba import njit
 
 from backtests.kernel_state import (
@@ -104,8 +106,13 @@ class KernelOverflow(RuntimeError):
     """A buffer of the kernel was too small: a bug in its capacity estimate."""
 
 
-def simulate(market: Market, orders: Orders, book: Book, rule: RecordView) -> tuple[Record, State]:
-    """Every bar of one run, everything kept: (record trimmed to its counts, final state)."""
+class Simulation(NamedTuple):
+    record: Record  # trimmed to what was written
+    state: State  # after the last close
+
+
+def simulate(market: Market, orders: Orders, book: Book, rule: RecordView) -> Simulation:
+    """Every bar of one run, everything kept."""
     sessions, m = market.close.shape
     state = new_state(m, book.init_cash, sessions)
     record = new_record(sessions, m)
@@ -115,5 +122,5 @@ def simulate(market: Market, orders: Orders, book: Book, rule: RecordView) -> tu
         raise KernelOverflow("the fill kernel ran out of room for fills or lots")
     n_fills, n_trades = (int(x) for x in record.counts)
     kept = record._replace(fills=record.fills[:n_fills], trades=record.trades[:n_trades])
-    return kept, state
+    return Simulation(kept, state)
 
