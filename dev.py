@@ -42,14 +42,21 @@ def ensure_environment() -> None:
     print("dev.py: installing satellite and its pinned dependencies", file=sys.stderr)
     pip = [str(BIN / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "-c", "requirements.lock", "-e", ".[dev]"], cwd=ROOT, check=True)
-    compile_kernels()
     STAMP.write_text(wanted)
 
 
-def compile_kernels() -> None:
-    """Run one backtest so numba compiles the fill kernel into the user cache now, not on the
-    user's first backtest."""
-    print("dev.py: compiling the backtest kernels (once)", file=sys.stderr)
+def ensure_kernels() -> None:
+    """Compile the fill kernel into the user cache now, not on the user's first backtest.
+
+    The cache folder is named after the kernel sources (satellite.paths.numba_cache_dir), so a
+    change to them (a pull, an edit) is compiled here once, by one warm-up backtest."""
+    where = subprocess.run(
+        [str(BIN / "python"), "-c", "from satellite.paths import numba_cache_dir; print(numba_cache_dir())"],
+        cwd=ROOT, capture_output=True, text=True)
+    folder = Path(where.stdout.strip())
+    if where.returncode == 0 and folder.is_dir() and any(folder.iterdir()):
+        return
+    print("dev.py: compiling the backtest kernels (once after each change to them)", file=sys.stderr)
     done = subprocess.run([str(BIN / "satellite"), "backtest", "--json"], cwd=ROOT,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -66,6 +73,8 @@ def main(argv: list[str]) -> int:
         return 2
     task, rest = argv[0], argv[1:]
     ensure_environment()
+    if task != "lint":
+        ensure_kernels()
     if task == "backtest":
         return run([str(BIN / "satellite"), "backtest", *rest])
     if task == "satellite":
