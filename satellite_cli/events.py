@@ -119,8 +119,9 @@ def show(
 @app.command("validate")
 def validate(
     ctx: typer.Context,
-    file: Annotated[Path | None, typer.Argument(help="a catalogue file (default: all configured)")]
-    = None,
+    file: Annotated[Path | None, typer.Argument(
+        help="a catalogue file (default: all configured)",
+        readable=False)] = None,  # the catalogue reader says why it cannot read it, in one line
 ) -> None:
     """Check the catalogues (exit 2 naming file, event id and field on the first problem)."""
     from events.align import align_all
