@@ -78,6 +78,20 @@ def value_chart(value: pd.Series, title: str) -> bytes:
     return _png(figure)
 
 
+def versus_chart(value: pd.Series, core: pd.Series, core_name: str, title: str) -> bytes:
+    """The portfolio's value and the core's close, each rebased to 1.0 (the weekly digest)."""
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    axes = figure.subplots()
+    axes.plot(value.index, value.to_numpy(), color="#1f77b4", linewidth=1.6, label="portfolio")
+    axes.plot(core.index, core.to_numpy(), color="#7f7f7f", linewidth=1.2, label=core_name)
+    axes.axhline(1.0, color="#000000", linewidth=0.6, alpha=0.4)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", fontsize=8)
+    figure.autofmt_xdate()
+    return _png(figure)
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")

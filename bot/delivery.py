@@ -1,9 +1,12 @@
 """Drain the outbox into Telegram: one claimed row at a time, each chat and part once.
 
-An alert goes to every chat in [telegram] chat_ids, in parts: stop_hit and drawdown alerts as
-a photo with a chart (the text as caption when it fits in 1,024 characters), texts over 4,096
-characters split on line breaks, nothing dropped. Each part Telegram accepts is recorded at once
-(bot.outbox), so whatever fails later, a retry sends only the parts a chat has not got.
+An alert goes to every chat in [telegram] chat_ids, in parts: stop_hit and drawdown alerts (and a
+week's last digest) as a photo with a chart (the text as caption when it fits in 1,024
+characters), texts over 4,096 characters split on line breaks, nothing dropped. The last part
+carries the alert's buttons (a stop_hit's answers), and every part goes silently (Telegram's
+disable_notification) when the rule's notify mode is "silent" (bot.extras decides both). Each
+part Telegram accepts is recorded at once (bot.outbox), so whatever fails later, a retry sends
+only the parts a chat has not got.
 
 Faults, by kind:
 - RetryAfter (HTTP 429): the whole bot pauses until retry_after has passed (bot.chats), then
@@ -27,7 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -41,13 +44,25 @@ from telegram.error import (
 from bot.alert import Alert
 from bot.messages import TITLES
 from bot.outbox import Outbox, OutboxItem, redact, utc_now
+from bot.replies import Button
 
 log = logging.getLogger("satellite.delivery")
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
-PHOTO_RULES = ("stop_hit", "drawdown")
+PHOTO_RULES = ("stop_hit", "drawdown", "digest")
 ChartMaker = Callable[[Alert], Awaitable[bytes | None]]
+
+
+@dataclass(frozen=True)
+class Extras:
+    """How an alert's messages go out: buttons under the last part, silently or not."""
+
+    buttons: tuple[Button, ...] = ()
+    silent: bool = False
+
+
+ExtrasMaker = Callable[["OutboxItem"], Extras]
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,14 @@ def plan_parts(text: str, photo: bytes | None, sent: set[str]) -> list[Part]:
     return [Part("photo", caption, photo), *([] if caption is not None else texts)]
 
 
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Inline buttons, two to a row (None: no keyboard)."""
+    if not buttons:
+        return None
+    keys = [InlineKeyboardButton(button.label, callback_data=button.data) for button in buttons]
+    return InlineKeyboardMarkup([keys[i:i + 2] for i in range(0, len(keys), 2)])
+
+
 def _seconds(value: int | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
@@ -137,12 +160,13 @@ class Deliverer:
     """Sends claimed outbox rows through a python-telegram-bot Bot."""
 
     def __init__(self, bot: Bot, chat_ids: list[int], outbox: Outbox, chart: ChartMaker | None = None,
-                 policy: RetryPolicy | None = None) -> None:
+                 policy: RetryPolicy | None = None, extras: ExtrasMaker | None = None) -> None:
         self.bot = bot
         self.chat_ids = chat_ids
         self.outbox = outbox
         self.chart = chart
         self.policy = policy or RetryPolicy()
+        self.extras = extras
 
     def stopped(self, report: DrainReport) -> bool:
         """Muted, or refused by Telegram for the bot or for every chat: report why."""
@@ -201,6 +225,7 @@ class Deliverer:
     async def deliver(self, item: OutboxItem, now: Callable[[], dt.datetime] = utc_now) -> list[str]:
         """Send the alert's missing parts to every chat that lacks them; return the refusals."""
         text = alert_text(item.alert)
+        extras = self.extras(item) if self.extras is not None else Extras()
         photo: list[bytes | None] = []  # made once, and only if some chat still needs the chart
         refusals: list[str] = []
         done = self.outbox.chats_done(item)
@@ -212,7 +237,7 @@ class Deliverer:
                 refusals.append(f"chat {chat_id} is blocked ({chat.error})")
                 continue
             try:
-                await self.send_to(chat_id, text, item, photo)
+                await self.send_to(chat_id, text, item, photo, extras)
             except Forbidden as err:
                 refusals.append(f"chat {chat_id}: {_describe(err)}")
                 if self.outbox.state.block_chat(chat_id, _describe(err), now()):
@@ -226,20 +251,25 @@ class Deliverer:
                 self.outbox.record_chat(item, chat_id, now())
         return refusals
 
-    async def send_to(self, chat_id: int, text: str, item: OutboxItem, photo: list[bytes | None]) -> None:
+    async def send_to(self, chat_id: int, text: str, item: OutboxItem, photo: list[bytes | None],
+                      extras: Extras) -> None:
         sent = self.outbox.parts_sent(item, chat_id)
         needs_chart = "photo" not in sent and not any(key.startswith("text") for key in sent)
         if needs_chart and not photo:
             photo.append(await self.make_chart(item))
-        for part in plan_parts(text, photo[0] if photo else None, sent):
+        parts = plan_parts(text, photo[0] if photo else None, sent)
+        for part in parts:
             if part.key in sent:
                 continue
-            message = await self.call(lambda part=part: self.send_part(chat_id, part), item)  # type: ignore[misc]
+            style = extras if part is parts[-1] else Extras(silent=extras.silent)
+            message = await self.call(lambda part=part, style=style: self.send_part(chat_id, part, style),  # type: ignore[misc]
+                                      item)
             if not self.outbox.record_part(item, chat_id, part.key, message.message_id):
                 raise LostClaim(f"alert {item.alert_id} was taken over by another process")
 
     async def make_chart(self, item: OutboxItem) -> bytes | None:
-        if self.chart is None or item.alert.rule not in PHOTO_RULES:
+        reminder = item.alert.state.startswith("reminder")
+        if self.chart is None or item.alert.rule not in PHOTO_RULES or reminder:
             return None
         try:
             return await self.chart(item.alert)
@@ -247,12 +277,16 @@ class Deliverer:
             log.warning("no chart for alert %s (%s); sending text only", item.alert_id, _describe(err))
             return None
 
-    async def send_part(self, chat_id: int, part: Part) -> Message:
+    async def send_part(self, chat_id: int, part: Part, extras: Extras | None = None) -> Message:
+        extras = extras or Extras()
+        markup = keyboard(extras.buttons)
         if part.key == "photo":
             assert part.photo is not None
-            return await self.bot.send_photo(chat_id, part.photo, caption=part.text)
+            return await self.bot.send_photo(chat_id, part.photo, caption=part.text, reply_markup=markup,
+                                             disable_notification=extras.silent)
         assert part.text is not None
-        return await self.bot.send_message(chat_id, part.text)
+        return await self.bot.send_message(chat_id, part.text, reply_markup=markup,
+                                           disable_notification=extras.silent)
 
     async def call(self, send: Callable[[], Awaitable[Message]], item: OutboxItem) -> Message:
         """One Bot API call with in-pass retries; raises Later, or a permanent TelegramError."""

@@ -66,6 +66,7 @@ class Sale:
     day: dt.date
     lots: tuple[LotSale, ...]
     note: str = "sold"
+    answers: int | None = None  # the stop_hit alert this sale answers ("Sold at ...")
     kind: Literal["sell"] = "sell"
 
 

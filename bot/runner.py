@@ -2,9 +2,12 @@
 
 The check (start-up catch-up, the daily job, --every): refresh prices within
 [schedule] fetch_timeout (on failure or time-out the stored prices are used, and the alert
-engine's stale_data rule sends one notice), evaluate every pending session (bot.alerting),
-then drain the outbox. Checks never overlap (a lock; a refresh still hanging from an earlier
-check is not started twice). The delivery loop retries undelivered alerts in the background.
+engine's stale_data rule sends one notice), evaluate every pending session (bot.alerting, with
+the evening's digest and reminders), then drain the outbox. Checks never overlap (a lock; a
+refresh still hanging from an earlier check is not started twice). The delivery loop retries
+undelivered alerts in the background. The intraday watch (bot.intraday) runs beside, on its
+own lock. With --offline, prices are never fetched and an unreachable Bot API does not stop
+the bot (bot.connect): nothing is sent until it answers, everything is evaluated and queued.
 """
 
 from __future__ import annotations
@@ -14,28 +17,31 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from telegram import Bot, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram import Bot
 
 from bot.alert import Alert
-from bot.alerting import build_inputs, database_path, evaluate_sessions, pending_sessions
-from bot.delivery import Deliverer, DrainReport, RetryPolicy
-from bot.outbox import Outbox, redact, utc_now
-from bot.schedule import CHECKS, DAILY_JOB, add_jobs, build_scheduler
+from bot.alerting import build_inputs, database_path, evaluate_sessions, evening, pending_sessions
+from bot.connect import connect, reconnect, start_telegram
+from bot.delivery import Deliverer, DrainReport, Extras, RetryPolicy
+from bot.extras import message_extras
+from bot.holdings import Holdings
+from bot.intraday import IntradayWatch
+from bot.outbox import Outbox, OutboxItem, redact, utc_now
+from bot.schedule import CHECKS, DAILY_JOB, INTRADAY, add_jobs, build_scheduler
 from bot.services import BotServices
 from bot.store import AlertStore
-from bot.telegram import POLL_TIMEOUT, bot_commands, build_application
+from bot.telegram import build_application
+from bot.threads import in_daemon_thread
 from bot.workspace import Workspace
 from market.calendar import last_completed_session
 from market.update import update_ticker
-from satellite.errors import SatelliteError, TemporaryError, UserInputError
+from satellite.errors import SatelliteError
 
 log = logging.getLogger("satellite.bot")
 REMINDER_SECONDS = 300.0  # while delivery is refused: one reminder in the log this often
@@ -45,31 +51,6 @@ T = TypeVar("T")
 def lease_seconds(timeout: float) -> float:
     """How long a claimed row may stay 'sending' (claims are renewed before each API call)."""
     return 3 * timeout + 2
-
-
-def in_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
-    """Run blocking work in a daemon thread: a fetch that hangs for good cannot block exit."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: Exception | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def target() -> None:
-        try:
-            result, error = work(), None
-        except Exception as err:  # handed to the awaiting coroutine
-            result, error = None, err
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
-
-    threading.Thread(target=target, name="price-refresh", daemon=True).start()
-    return future
 
 
 @dataclass
@@ -93,7 +74,9 @@ class BotRuntime:
         self.store = AlertStore(database)
         self.outbox = Outbox(self.store, lease_seconds(telegram.timeout))
         policy = policy or RetryPolicy(backoff=telegram.retry_seconds, max_wait=max(telegram.timeout, 1.0))
-        self.deliverer = Deliverer(bot, list(telegram.chat_ids), self.outbox, self.chart, policy)
+        self.deliverer = Deliverer(bot, list(telegram.chat_ids), self.outbox, self.chart, policy, self.extras)
+        self.connected = True  # False while --offline waits for the Bot API (bot.connect)
+        self.intraday = IntradayWatch(context, database, context.config.settings.schedule.fetch_timeout)
         self.retry_seconds = telegram.retry_seconds
         self.check_lock = asyncio.Lock()
         self.drain_lock = asyncio.Lock()
@@ -107,6 +90,9 @@ class BotRuntime:
 
     async def chart(self, alert: Alert) -> bytes | None:
         return await asyncio.to_thread(self.services.alert_chart, alert)
+
+    def extras(self, item: OutboxItem) -> Extras:
+        return message_extras(self.store, self.context.config.settings.alerts.notify, item)
 
     async def check(self, reason: str, now: dt.datetime | None = None) -> CheckReport:
         async with self.check_lock:
@@ -125,9 +111,23 @@ class BotRuntime:
             log.error("check (%s) failed: %s", reason, redact(f"{type(err).__name__}: {err}"),
                       exc_info=not isinstance(err, SatelliteError))
 
+    async def safe_intraday(self) -> None:
+        """An intraday run whose failure is logged, not raised; new alerts are delivered."""
+        try:
+            if await self.intraday.run():
+                self.wake.set()
+        except Exception as err:
+            log.error("intraday watch failed: %s", redact(f"{type(err).__name__}: {err}"),
+                      exc_info=not isinstance(err, SatelliteError))
+
     def tickers(self) -> list[str]:
-        settings = self.context.config.settings
-        return sorted(set(settings.portfolio.tickers) | {p.ticker for p in settings.positions})
+        """The portfolio's tickers and the position book's."""
+        store = AlertStore(self.database)
+        try:
+            held = Holdings(self.context, store).tickers()
+        finally:
+            store.close()
+        return sorted(set(self.context.config.settings.portfolio.tickers) | set(held))
 
     async def refresh(self) -> bool:
         """Update prices within fetch_timeout; False: the stored prices are used as they are."""
@@ -161,11 +161,14 @@ class BotRuntime:
         inputs = build_inputs(self.context)
         store = AlertStore(self.database)
         try:
-            return evaluate_sessions(store, inputs, pending_sessions(store, target))
+            live = evening(self.context, store)
+            return evaluate_sessions(store, inputs, pending_sessions(store, target), live)
         finally:
             store.close()
 
     async def drain(self) -> DrainReport:
+        if not self.connected:
+            return DrainReport()
         async with self.drain_lock:
             report = await self.deliverer.drain()
             self.remind()
@@ -189,6 +192,11 @@ class BotRuntime:
             log.error("delivery still refused: %s; %d alert(s) kept; fix it, then restart the bot",
                       redact(refusal or "; ".join(chats)), kept)
 
+    async def online(self) -> None:
+        """The Bot API answered at last (--offline): deliver what was queued."""
+        self.connected = True
+        self.wake.set()
+
     async def delivery_loop(self) -> None:
         """Retry undelivered alerts: at their next_try, on a wake-up, or every retry_seconds."""
         while True:
@@ -209,43 +217,38 @@ class BotRuntime:
 async def run_bot(context: Workspace, token: str, every: float | None = None, offline: bool = False,
                   ready: Callable[[], None] | None = None) -> None:
     """Run until SIGTERM/SIGINT: start-up catch-up, polling, the schedule, background delivery."""
-    telegram = context.config.settings.telegram
+    settings = context.config.settings
     database = database_path(context)
-    services = BotServices(context, database)
-    application = build_application(token, telegram, services)
+    application = build_application(token, settings.telegram, BotServices(context, database))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    try:
-        await application.initialize()  # getMe: a wrong token or an unreachable server fails here
-    except InvalidToken:
-        raise UserInputError("Telegram refused the bot token (401/404): check env SATELLITE_TELEGRAM_TOKEN "
-                             "or [telegram] token_file, and [telegram] base_url") from None
-    except (NetworkError, TelegramError) as err:
-        raise TemporaryError(f"the Bot API at [telegram] base_url cannot be reached "
-                             f"({redact(f'{type(err).__name__}: {err}')}); retry later") from None
+    connected = await connect(application, offline)  # getMe: a wrong token or no server shows here
     runtime = BotRuntime(context, application.bot, database, offline)
+    runtime.connected = connected
     key = str(database)
-    CHECKS[key] = runtime.safe_check
+    CHECKS[key], INTRADAY[key] = runtime.safe_check, runtime.safe_intraday
     application.bot_data["wake_delivery"] = runtime.wake.set
     scheduler = build_scheduler(database)
     tasks: list[asyncio.Task[Any]] = []
     try:
-        await application.bot.set_my_commands(bot_commands())
         requeued = runtime.outbox.requeue_failed()
         if requeued:
             log.info("%d failed alert(s) queued again for one more try", requeued)
-        add_jobs(scheduler, key, context.config.settings.schedule.time, every)
+        add_jobs(scheduler, key, settings.schedule.time, every, settings.schedule.intraday_minutes)
         scheduler.start()
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
+        if connected:
+            await start_telegram(application)
+        else:
+            tasks.append(asyncio.create_task(reconnect(application, float(settings.telegram.retry_seconds),
+                                                       runtime.online)))
         job = scheduler.get_job(DAILY_JOB)
-        log.info("bot running as @%s; next daily check %s; catching up", application.bot.username,
+        who = f"@{application.bot.username}" if connected else "offline (Telegram not reached yet)"
+        log.info("bot running as %s; next daily check %s; catching up", who,
                  job.next_run_time if job else "-")
-        tasks = [asyncio.create_task(runtime.safe_check("catch-up")),
-                 asyncio.create_task(runtime.delivery_loop())]
+        tasks += [asyncio.create_task(runtime.safe_check("catch-up")),
+                  asyncio.create_task(runtime.delivery_loop())]
         if ready is not None:
             ready()
         await stop.wait()
@@ -262,5 +265,6 @@ async def run_bot(context: Workspace, token: str, every: float | None = None, of
             await application.stop()
         await application.shutdown()
         CHECKS.pop(key, None)
+        INTRADAY.pop(key, None)
         runtime.close()
         log.info("stopped")

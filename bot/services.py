@@ -15,8 +15,12 @@ import pandas as pd
 from bot import charts
 from bot.alert import Alert
 from bot.alerting import AlertInputs, build_inputs, run_timeline
+from bot.chat_book import ChatBook
+from bot.digest import is_week_end
 from bot.messages import rule_words
+from bot.notify import NotifyModes
 from bot.outbox import Outbox
+from bot.reports import Reports
 from bot.rules import Timeline
 from bot.store import AlertStore
 from bot.tracking import PositionPath
@@ -35,6 +39,8 @@ class BotServices:
     def __init__(self, context: Workspace, database: Path) -> None:
         self.context = context
         self.database = database
+        self.book = ChatBook(context, database)
+        self.reports = Reports(context)
 
     def _inputs(self) -> AlertInputs:
         return build_inputs(self.context)
@@ -71,29 +77,38 @@ class BotServices:
                          f"{drawdown:.1%} below its peak, prices to {prices_to:%Y-%m-%d}")
             lines += [_stop_line(path, inputs) for path in result.paths]
         else:
-            lines.append("No positions: add [[positions]] to config.toml to watch stops and drawdown.")
+            lines.append("No positions: /bought TICKER SHARES PRICE (or `satellite positions add`) adds one.")
         evaluated = f"{last:%Y-%m-%d}" if last is not None else "never"
         lines.append(f"Alerts: last session evaluated {evaluated}; {counts['pending'] + counts['unknown']} "
                      f"waiting, {counts['failed']} failed{'; muted' if muted else ''}")
         return "\n".join(lines)
 
     def positions(self) -> str:
+        """The book's lots: open ones at the last close (and a stop they await an answer to), then
+        the sold ones."""
         inputs = self._inputs()
         if not inputs.positions:
-            return "No positions: add [[positions]] to config.toml."
+            return "No positions: /bought TICKER SHARES PRICE (or `satellite positions add`) adds one."
         lines = []
-        for p in inputs.positions:
+        for path in self._timeline(inputs).paths:
+            p = path.position
+            if p.sold is not None:
+                lines.append(f"#{p.lot} {p.ticker}: {p.shares:g} shares since {p.entry:%Y-%m-%d} at "
+                             f"{p.entry_price:.2f}; sold {p.sold.session:%Y-%m-%d} at {p.sold.price:.2f}")
+                continue
             frame = inputs.frames[p.ticker]
             close = float(frame["Close"].iloc[-1])
-            lines.append(f"{p.ticker}: {p.shares:g} shares since {p.entry:%Y-%m-%d} at {p.entry_price:.2f}; "
-                         f"{close:.2f} on {frame.index[-1]:%Y-%m-%d} ({close / p.entry_price - 1:+.1%}), "
-                         f"value {p.shares * close:,.2f}")
+            stopped = (f"; STOP HIT {path.closed.session:%Y-%m-%d} at {path.closed.fill:.2f}: answer its "
+                       "alert's buttons or /sold" if path.closed is not None else "")
+            lines.append(f"#{p.lot} {p.ticker}: {p.shares:g} shares since {p.entry:%Y-%m-%d} at "
+                         f"{p.entry_price:.2f}; {close:.2f} on {frame.index[-1]:%Y-%m-%d} "
+                         f"({close / p.entry_price - 1:+.1%}), value {p.shares * close:,.2f}{stopped}")
         return "\n".join(lines)
 
     def stops(self) -> str:
         inputs = self._inputs()
         if not inputs.positions:
-            return "No positions, so no stops: add [[positions]] to config.toml."
+            return "No positions, so no stops: /bought TICKER SHARES PRICE adds one."
         return "\n".join(_stop_line(path, inputs) for path in self._timeline(inputs).paths)
 
     def events(self, count: int) -> str:
@@ -178,7 +193,10 @@ class BotServices:
         return charts.PriceChart(close, f"{ticker} close, stop and events", caption, stop, marks, hit)
 
     def alert_chart(self, alert: Alert) -> bytes | None:
-        """The chart sent with a stop_hit or drawdown alert (None when there is nothing to draw)."""
+        """The chart sent with a stop_hit or drawdown alert, or with a week's last digest (None
+        when there is nothing to draw)."""
+        if alert.rule == "digest":
+            return self.week_chart(alert.session) if is_week_end(alert.session) else None
         if alert.subject != "portfolio":
             return self.chart(alert.subject, alert.session)[0]
         inputs = self._inputs()
@@ -188,6 +206,34 @@ class BotServices:
         if index.empty:
             return None
         return charts.value_chart(index.iloc[-CHART_SESSIONS:], "Portfolio value (1.0 at first entry)")
+
+    def week_chart(self, session: pd.Timestamp) -> bytes | None:
+        """The portfolio's value index against the core's close, both 1.0 at the first session
+        shown (the last MAX_CHART_SESSIONS up to `session`)."""
+        inputs = self._inputs()
+        core = inputs.settings.core
+        index = self._timeline(inputs, session).value.iloc[-MAX_CHART_SESSIONS:] if inputs.positions else None
+        if index is None or index.empty or core not in inputs.frames:
+            return None
+        close = inputs.frames[core]["Close"].reindex(index.index)
+        title = f"Portfolio vs {core} to {session:%Y-%m-%d} (1.0 at {index.index[0]:%Y-%m-%d})"
+        return charts.versus_chart(index / float(index.iloc[0]), close / float(close.iloc[0]), core, title)
+
+    def notify_modes(self) -> str:
+        store = AlertStore(self.database)
+        try:
+            modes = NotifyModes(store, self.context.config.settings.alerts.notify).modes()
+        finally:
+            store.close()
+        return "Notifications per rule:\n" + "\n".join(f"{m.rule}: {m.mode} ({m.source})" for m in modes)
+
+    def set_notify(self, rule: str, mode: str) -> str:
+        store = AlertStore(self.database)
+        try:
+            changed = NotifyModes(store, self.context.config.settings.alerts.notify).set(rule, mode)
+        finally:
+            store.close()
+        return f"{changed.rule}: {changed.mode} ({changed.source}); /notify lists every rule."
 
     def set_muted(self, muted: bool) -> str:
         store, outbox = self._outbox()

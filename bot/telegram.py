@@ -1,22 +1,21 @@
-"""The python-telegram-bot adapter: token, allow-list, command handlers (logging: bot.logs).
+"""The python-telegram-bot adapter: token, allow-list, the Application (logging: bot.logs).
 
-Handlers are small module-level functions over BotServices (which knows nothing of Telegram).
-Every update first meets `gate` (group -1): one not from an allowed chat and user is logged
-with its ids and kind only, never its content, and goes no further. `owner_only` checks again
-on each handler and turns a UserInputError into a reply with the command's usage.
+Handlers are small module-level functions over BotServices (which knows nothing of Telegram):
+commands in bot.commands, the position book's commands, buttons and typed price in
+bot.commands_book. Every update (a message, a button's callback query, anything) first meets
+`gate` (group -1): one not from an allowed chat and user is logged with its ids and kind only,
+never its content, and goes no further. `owner_only` (bot.chat) checks again on each handler and
+turns a UserInputError into a reply with the command's usage.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
@@ -24,14 +23,18 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
-from bot.delivery import split_text
+from bot import commands_book
+from bot.chat import reply
+from bot.commands import COMMANDS
 from bot.logs import redact
 from bot.services import BotServices
 from bot.updates import UpdatesRequest
@@ -41,8 +44,6 @@ from satellite.errors import ConfigError, UserInputError
 TOKEN_ENV = "SATELLITE_TELEGRAM_TOKEN"
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll may wait
 log = logging.getLogger("satellite.telegram")
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
-T = TypeVar("T")
 
 
 def load_token(config: LoadedConfig) -> str:
@@ -114,151 +115,6 @@ async def gate(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
-class Usage(UserInputError):
-    """Bad command arguments: the reply is the command's usage line."""
-
-
-def owner_only(usage: str) -> Callable[[Handler], Handler]:
-    """Allow-list check, then the handler; a UserInputError becomes a reply (with `usage`)."""
-
-    def decorate(handler: Handler) -> Handler:
-        @functools.wraps(handler)
-        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            if not context.bot_data["allow"].allows(update):
-                return
-            try:
-                await handler(update, context)
-            except Usage as err:
-                await reply(update, f"{err}\nUsage: {usage}" if str(err) else f"Usage: {usage}")
-            except UserInputError as err:
-                await reply(update, f"{err}\nUsage: {usage}")
-        return wrapper
-
-    return decorate
-
-
-async def reply(update: Update, text: str) -> None:
-    if update.effective_message is not None:
-        for part in split_text(text):
-            await update.effective_message.reply_text(part)
-
-
-async def answer(context: ContextTypes.DEFAULT_TYPE, work: Callable[[BotServices], T]) -> T:
-    """Run a (blocking) service call in a worker thread."""
-    services: BotServices = context.bot_data["services"]
-    return await asyncio.to_thread(work, services)
-
-
-def no_args(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.args:
-        raise Usage("this command takes no arguments")
-
-
-def count_arg(context: ContextTypes.DEFAULT_TYPE, default: int) -> int:
-    args = context.args or []
-    if len(args) > 1:
-        raise Usage("too many arguments")
-    if not args:
-        return default
-    if not args[0].isdigit() or not 1 <= int(args[0]) <= 50:
-        raise Usage(f"N must be a whole number from 1 to 50, not {args[0][:20]!r}")
-    return int(args[0])
-
-
-HELP = """satellite watches your core-satellite portfolio and sends alerts after every NYSE close.
-/status - portfolio value, drawdown, each position vs its stop
-/positions - held positions
-/stops - stop levels
-/events [N] - the N most recent catalogue events (default 5)
-/alerts [N] - the N most recent alerts and their delivery (default 10)
-/backtest [strategy] - one-line backtest summary (default core_satellite)
-/chart TICKER - price, stop level and events as a picture
-/mute, /unmute - hold alerts back, then deliver the held ones"""
-
-
-@owner_only("/start")
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, HELP)
-
-
-@owner_only("/help")
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, HELP)
-
-
-@owner_only("/status")
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    no_args(context)
-    await reply(update, await answer(context, BotServices.status))
-
-
-@owner_only("/positions")
-async def positions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    no_args(context)
-    await reply(update, await answer(context, BotServices.positions))
-
-
-@owner_only("/stops")
-async def stops(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    no_args(context)
-    await reply(update, await answer(context, BotServices.stops))
-
-
-@owner_only("/events [N]  (N from 1 to 50, default 5)")
-async def events(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    count = count_arg(context, 5)
-    await reply(update, await answer(context, lambda s: s.events(count)))
-
-
-@owner_only("/alerts [N]  (N from 1 to 50, default 10)")
-async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    count = count_arg(context, 10)
-    await reply(update, await answer(context, lambda s: s.alerts(count)))
-
-
-@owner_only("/backtest [strategy]  (default core_satellite)")
-async def backtest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    args = context.args or []
-    if len(args) > 1:
-        raise Usage("too many arguments")
-    await reply(update, await answer(context, lambda s: s.backtest(args[0] if args else None)))
-
-
-@owner_only("/chart TICKER  (e.g. /chart NVDA)")
-async def chart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    args = context.args or []
-    if len(args) != 1:
-        raise Usage("give one ticker")
-    png, caption = await answer(context, lambda s: s.chart(args[0]))
-    if update.effective_message is not None:
-        await update.effective_message.reply_photo(png, caption=caption)
-
-
-@owner_only("/mute")
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    no_args(context)
-    await reply(update, await answer(context, lambda s: s.set_muted(True)))
-
-
-@owner_only("/unmute")
-async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    no_args(context)
-    await reply(update, await answer(context, lambda s: s.set_muted(False)))
-    wake: Callable[[], None] | None = context.bot_data.get("wake_delivery")
-    if wake is not None:
-        wake()
-
-
-COMMANDS: list[tuple[str, Handler, str]] = [
-    ("start", start, "what this bot does"), ("help", help_command, "the commands"),
-    ("status", status, "portfolio value, drawdown, stops"), ("positions", positions, "held positions"),
-    ("stops", stops, "stop levels"), ("events", events, "recent events: /events [N]"),
-    ("alerts", alerts, "recent alerts: /alerts [N]"), ("backtest", backtest, "/backtest [strategy]"),
-    ("chart", chart, "/chart TICKER"), ("mute", mute, "hold alerts back"),
-    ("unmute", unmute, "deliver held alerts"),
-]
-
-
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log first (secrets redacted), then a short reply to the owner."""
     error = context.error
@@ -287,6 +143,9 @@ def build_application(
     application.add_handler(TypeHandler(Update, gate), group=-1)
     for name, handler, _ in COMMANDS:
         application.add_handler(CommandHandler(name, handler, filters=filters.UpdateType.MESSAGE))
+    application.add_handler(CallbackQueryHandler(commands_book.button))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+                                           commands_book.typed))
     application.add_error_handler(on_error)
     return application
 

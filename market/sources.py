@@ -12,6 +12,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 import pandas as pd
@@ -22,8 +23,20 @@ from satellite.errors import SourceUnavailableError
 YAHOO_TIMEOUT_SECONDS = 20
 
 
+@dataclass(frozen=True)
+class Quote:
+    """The latest trade of a session in progress: price, when (tz-aware), and the session's open
+    and low so far (None when the source does not say)."""
+
+    ticker: str
+    price: float
+    at: dt.datetime
+    open: float | None = None
+    low: float | None = None
+
+
 class PriceSource(Protocol):
-    """Anything that can answer daily OHLCV bars for one ticker."""
+    """Anything that can answer daily OHLCV bars for one ticker, and its latest quote."""
 
     name: str
 
@@ -33,6 +46,11 @@ class PriceSource(Protocol):
         Returns a frame shaped like yfinance.download's (possibly MultiIndex columns, possibly
         empty). Raises SourceUnavailableError when the source cannot be reached.
         """
+        ...
+
+    def latest_quote(self, ticker: str) -> Quote:
+        """The latest price of the session in progress (or the last one). Raises
+        SourceUnavailableError when the source cannot be reached or has no price."""
         ...
 
 
@@ -78,6 +96,26 @@ class YFinanceSource:
                 "unknown ticker; nothing changed"
             )
         return frame
+
+    def latest_quote(self, ticker: str) -> Quote:
+        """Today's one-minute bars (regular hours): the last close, its time, the open, the low."""
+        import yfinance
+
+        with quiet_yfinance() as complaints:
+            try:
+                bars = yfinance.Ticker(ticker).history(period="1d", interval="1m", prepost=False,
+                                                       auto_adjust=False, timeout=self.timeout)
+            except Exception as err:  # yfinance raises many kinds; all mean "no quote now"
+                raise SourceUnavailableError(f"{ticker}: Yahoo Finance could not be reached "
+                                             f"({type(err).__name__})") from None
+        bars = bars.dropna(subset=["Close"]) if bars is not None and "Close" in bars else None
+        if bars is None or bars.empty:
+            reason = f" ({complaints[-1]})" if complaints else ""
+            raise SourceUnavailableError(f"{ticker}: Yahoo Finance has no quote{reason}")
+        moment = pd.Timestamp(bars.index[-1])
+        at = (moment if moment.tzinfo is not None else moment.tz_localize("America/New_York")).to_pydatetime()
+        return Quote(ticker, float(bars["Close"].iloc[-1]), at, float(bars["Open"].iloc[0]),
+                     float(bars["Low"].min()))
 
 
 @contextmanager

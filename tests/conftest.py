@@ -39,6 +39,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("SATELLITE_TELEGRAM_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(YFinanceSource, "fetch", refuse_yahoo)
+    monkeypatch.setattr(YFinanceSource, "latest_quote", refuse_yahoo)
     return tmp_path
 
 

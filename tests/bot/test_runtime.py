@@ -66,13 +66,22 @@ def test_start_up_catch_up_evaluates_every_missed_session_once(api: FakeBotApi, 
     now = dt.datetime(2025, 10, 22, 17, 0, tzinfo=dt.UTC) + dt.timedelta(hours=4)  # after the 10-22 close
     [report] = asyncio.run(run_checks(api, [context], database, now=now))
     new = [(f"{a.session:%Y-%m-%d}", a.rule, a.subject)
-           for a in report.new_alerts if a.subject != "portfolio"]
+           for a in report.new_alerts if a.subject != "portfolio" and not a.state.startswith("reminder")]
     assert new == [("2025-10-17", "stop_hit", "CRWV"), ("2025-10-17", "stop_hit", "NBIS"),
                    ("2025-10-20", "pullback_zone", "CRWV")]
+    # the unanswered stops are sent again with the next two sessions ([alerts] repeat_max = 2)
+    reminders = [(f"{a.session:%Y-%m-%d}", a.subject) for a in report.new_alerts
+                 if a.state.startswith("reminder")]
+    assert reminders == [("2025-10-20", "CRWV"), ("2025-10-20", "NBIS"), ("2025-10-21", "CRWV"),
+                         ("2025-10-21", "NBIS")]
+    digests = [f"{a.session:%Y-%m-%d}" for a in report.new_alerts if a.rule == "digest"]
+    assert digests == ["2025-10-17", "2025-10-20", "2025-10-21", "2025-10-22"]  # one per session
     # delivered: the new alerts and the one recorded on 2025-10-16 (NBIS near its stop)
     assert before == 1 and report.delivery.sent == len(ledger(database)) == len(api.messages())
-    photos = api.calls("sendPhoto")  # stop_hit and drawdown alerts come with a chart
-    assert len(photos) == sum(a.rule in ("stop_hit", "drawdown") for a in report.new_alerts) >= 2
+    photos = api.calls("sendPhoto")  # stop_hit and drawdown alerts come with a chart, a Friday's digest too
+    charted = [a for a in report.new_alerts
+               if a.rule in ("stop_hit", "drawdown") and not a.state.startswith("reminder")]
+    assert len(photos) == len(charted) + digests.count("2025-10-17") >= 3
     assert all(call.files["photo"].startswith(b"\x89PNG") for call in photos)
     assert AlertStore(database).last_evaluated() == pd.Timestamp("2025-10-22")
     [again] = asyncio.run(run_checks(api, [context], database, now=now))
