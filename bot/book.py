@@ -35,7 +35,7 @@ class Actor:
     via: Via
 
 
-CONFIG_ACTOR = Actor("config.toml [[positions]]", "config")
+CONFIG_ACTOR = Actor("config.toml", "config")
 
 
 @dataclass(frozen=True)

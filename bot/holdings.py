@@ -221,6 +221,37 @@ class Holdings:
                 for lot in change.lots]
 
 
+@dataclass(frozen=True)
+class ImportReport:
+    added: list[BookPosition]
+    updated: list[BookPosition]
+    unchanged: list[BookPosition]
+
+
+def import_positions(holdings: Holdings, configs: list[PositionConfig], actor: Actor) -> ImportReport:
+    """[[positions]] into the book: a table whose ticker and entry date match an open lot updates
+    it (shares, entry price, stop: journaled "import" with the old values), any other is added.
+    Each is validated first; nothing is stored when one is refused."""
+    book = holdings.open()
+    for config in configs:
+        holdings.plan_purchase(config.ticker, config.shares, config.entry_price, config.entry_date,
+                               config.stop.model_dump(exclude_none=True))
+    added, updated, unchanged = [], [], []
+    for config in configs:
+        values = from_config(config)
+        match = next((row for row in book.positions(open_only=True)
+                      if row.ticker == config.ticker and row.entry_date == config.entry_date), None)
+        if match is None:
+            added.append(book.add(values, actor, "import"))
+        elif (match.shares, match.entry_price, match.stop) == (values["shares"], values["entry_price"],
+                                                                values["stop"]):
+            unchanged.append(match)
+        else:
+            changes = {key: values[key] for key in ("shares", "entry_price", "stop")}
+            updated.append(book.update(match.id, changes, actor, "import"))
+    return ImportReport(added, updated, unchanged)
+
+
 def describe(change: Change, book: PositionBook) -> str:
     """What a change will do, in one or two lines (the chat's confirmation text)."""
     if isinstance(change, Purchase):

@@ -15,7 +15,7 @@ from typer.models import Context
 
 from satellite.errors import SatelliteError
 from satellite.paths import numba_cache_dir
-from satellite_cli import alerts, backtest, bias, bot, config, data, events, tune
+from satellite_cli import alerts, backtest, bias, bot, config, data, events, positions, tune
 from satellite_cli.context import AppContext
 
 
@@ -85,6 +85,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(events.app, name="events")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(bot.app, name="bot")
+app.add_typer(positions.app, name="positions")
 backtest.register(app)
 bias.register(app)
 tune.register(app)

@@ -41,7 +41,8 @@ def run_command(
         help="also run the check every SECONDS (testing, or a tighter watch); the daily run stays",
         min=0.1)] = None,
     offline: Annotated[bool, typer.Option(
-        "--offline", help="never fetch prices; evaluate the stored ones")] = False,
+        "--offline", help="never fetch prices (evaluate the stored ones); if Telegram cannot be reached, "
+        "keep evaluating and queueing and retry the connection with back-off")] = False,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
 ) -> None:
     """Poll Telegram for commands, run the check after every NYSE close, deliver alerts.
@@ -116,6 +117,7 @@ async def _send_test(context: AppContext, token: str) -> list[tuple[int, int]]:
 
 def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str, Any]:
     from bot.alerting import database_path
+    from bot.notify import NotifyModes
     from bot.outbox import Outbox, utc_now
     from bot.schedule import NEW_YORK, SessionTrigger, parse_time
     from bot.store import AlertStore
@@ -145,6 +147,10 @@ def bot_status(context: AppContext, now: dt.datetime | None = None) -> dict[str,
             "token": _token_source(context),
             "chat_ids": len(settings.telegram.chat_ids),
             "chats": outbox.state.report(list(settings.telegram.chat_ids)),
+            "notify": {m.rule: {"mode": m.mode, "source": m.source}
+                       for m in NotifyModes(store, settings.alerts.notify).modes()},
+            "digest": settings.telegram.digest,
+            "intraday_minutes": settings.schedule.intraday_minutes,
         }
     finally:
         store.close()
@@ -215,4 +221,10 @@ def status_command(
     if error:
         console.print(f"last delivery error ({error['updated_at']}, now {error['status']}): "
                       f"{error['last_error']}")
+    modes = ", ".join(f"{rule} {item['mode']}" for rule, item in status["notify"].items()
+                      if item["mode"] != "on")
+    minutes = status["intraday_minutes"]
+    intraday = f"every {minutes} min in NYSE hours" if minutes else "off"
+    console.print(f"digest: {'on' if status['digest'] else 'off'}; intraday stop watch: {intraday}; "
+                  f"notifications not 'on': {modes or 'none'}")
     console.print(f"token: {status['token']}; database: {status['database']}")

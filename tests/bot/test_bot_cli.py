@@ -187,7 +187,8 @@ def test_status_reports_failed_rows_and_the_last_error_without_the_token(
     status = json.loads(result.output)
     assert set(status) == {"database", "schedule", "next_run", "scheduler_next_run", "last_evaluated",
                            "first_incomplete", "muted", "paused_until", "refused", "outbox", "failed",
-                           "last_error", "token", "chat_ids", "chats"}
+                           "last_error", "token", "chat_ids", "chats", "notify", "digest", "intraday_minutes"}
+    assert status["notify"]["drawdown"] == {"mode": "on", "source": "default"}
     assert status["outbox"] == {"pending": 1, "sending": 0, "unknown": 0, "failed": 1, "sent": 0}
     assert status["failed"][0]["rule"] == "near_stop" and status["last_error"]["status"] == "failed"
     assert status["next_run"].endswith(("16:30:00-05:00", "16:30:00-04:00"))
