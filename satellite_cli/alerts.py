@@ -133,9 +133,10 @@ def list_command(
         print_json([row.as_json() for row in rows])
         return
     table = Table(title=f"Alert ledger ({database_path(context)})")
-    for column in ("session", "rule", "subject", "delivery", "message"):
+    for column in ("session", "rule", "subject", "fill", "stop rule", "delivery", "message"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(f"{row.alert.session:%Y-%m-%d}", row.alert.rule, row.alert.subject,
-                      row.status or "-", row.alert.message)
+                      _price(row.alert.fill), row.alert.stop_rule or "-", row.status or "-",
+                      row.alert.message)
     console.print(table)
