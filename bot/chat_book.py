@@ -6,6 +6,7 @@ button (or a stop_hit button, which is itself the owner's explicit answer) is pr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from bot.workspace import Workspace
 from satellite.errors import UserInputError
 
 STOP_ACTIONS = ("stop", "at", "hold", "snooze")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def chat_actor(user_id: int) -> Actor:
@@ -54,11 +56,15 @@ class ChatBook:
             return Reply(f"{describe(plan, holdings.book)}\nConfirm?", confirm_buttons(pending_id))
 
     def sold(self, args: list[str], chat_id: int) -> Reply:
-        if not 1 <= len(args) <= 4:
+        """TICKER [SHARES|all] [PRICE] [DATE]; the date (YYYY-MM-DD) may come anywhere after the
+        ticker, so /sold NBIS 2025-10-17 sells every share at that session's close."""
+        dates = [arg for arg in args[1:] if DATE.fullmatch(arg)]
+        rest = [arg for arg in args if arg not in dates]
+        if not 1 <= len(rest) <= 3 or len(dates) > 1:
             raise UserInputError("give the ticker; the shares, price and date are optional")
-        shares = None if len(args) < 2 or args[1].lower() == "all" else parse_number(args[1], "SHARES")
-        price = parse_number(args[2], "PRICE") if len(args) >= 3 else None
-        day = parse_day(args[3]) if len(args) == 4 else today_session()
+        shares = None if len(rest) < 2 or rest[1].lower() == "all" else parse_number(rest[1], "SHARES")
+        price = parse_number(rest[2], "PRICE") if len(rest) == 3 else None
+        day = parse_day(dates[0]) if dates else today_session()
         with self._store() as store:
             holdings = Holdings(self.context, store)
             plan = holdings.plan_sale(args[0], shares, price, day)

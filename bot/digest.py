@@ -1,7 +1,8 @@
 """The evening digest: one message per evaluated session, from the rules' one pass.
 
 It says what the portfolio is worth and how the day went beside the core (NVDA), each position's
-close, P&L since entry and distance to its stop, the stops for the next session (bot.levels,
+close, P&L since entry and distance to its stop, the positions closed in the last five sessions
+(and whether the sale is recorded in the book yet), the stops for the next session (bot.levels,
 what `satellite alerts levels` prints) with every change to make at the broker marked "▶", and
 the session's alerts. Pure: the timeline, the prices and the session in, text out.
 
@@ -22,10 +23,11 @@ from bot.levels import NextLevel, open_levels
 from bot.messages import TITLES, rule_words
 from bot.rules import Timeline
 from bot.tracking import PositionPath
-from market.calendar import session_after
+from market.calendar import session_after, sessions_between
 
 CHANGE_MARK = "▶"
 UNCHANGED = 0.005  # a level within half a cent of the one in force needs no new order
+RECENT_SESSIONS = 5  # a position closed this many sessions back is still listed
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ def digest_text(result: Timeline, core: str, core_close: pd.Series, session: pd.
     nxt = session_after(session)
     lines = [_headline(today, core)]
     lines += ["Positions at the close:", *(_position_line(path, session) for path in held)]
+    lately = [_closed_line(path) for path in result.paths if _closed_lately(path, session)]
+    if lately:
+        lines.append("Closed in the last sessions: " + "; ".join(lately))
     levels = open_levels(result.paths, session, nxt)
     if levels:
         marked = sum(_needs_order(level) for level in levels)
@@ -83,9 +88,13 @@ def digest_text(result: Timeline, core: str, core_close: pd.Series, session: pd.
         lines += [_level_line(level) for level in levels]
     else:
         lines.append("No open position after the close: no stop order needed.")
-    named = [f"{TITLES.get(a.rule, a.rule)} {a.subject}" for a in alerts if a.rule != "digest"]
+    named = [f"{_title(a)} {a.subject}" for a in alerts if a.rule != "digest"]
     lines.append(f"Alerts today: {', '.join(named)}" if named else "No alert today.")
     return "\n".join(lines)
+
+
+def _title(alert: Alert) -> str:
+    return "Stop reminder" if alert.state.startswith("reminder") else TITLES.get(alert.rule, alert.rule)
 
 
 def _held_in(path: PositionPath, session: pd.Timestamp) -> bool:
@@ -95,6 +104,21 @@ def _held_in(path: PositionPath, session: pd.Timestamp) -> bool:
         return False
     closed = path.closed_by(session)
     return closed is None or closed.session == session
+
+
+def _closed_lately(path: PositionPath, session: pd.Timestamp) -> bool:
+    closed = path.closed_by(session)
+    return (closed is not None and closed.session < session
+            and len(sessions_between(closed.session, session)) - 1 <= RECENT_SESSIONS)
+
+
+def _closed_line(path: PositionPath) -> str:
+    """A closed position, and whether the owner recorded the sale in the book yet."""
+    closed, position = path.closed, path.position
+    assert closed is not None
+    recorded = "recorded" if position.sold is not None else "not recorded yet: answer its stop_hit or /sold"
+    return (f"{position.ticker} {closed.session:%Y-%m-%d} at {closed.fill:.2f} "
+            f"({rule_words(closed.rule)}, {recorded})")
 
 
 def _headline(today: DayValue, core: str) -> str:

@@ -162,6 +162,7 @@ class Holdings:
     def plan_purchase(self, ticker: str, shares: float, price: float | None, day: dt.date,
                       stop: dict[str, float] | None = None) -> Purchase:
         ticker = parse_ticker(ticker)
+        self.open()  # seeded before its first change, so [[positions]] is not lost
         if not self.context.store.has(ticker):
             known = ", ".join(self.context.store.tickers())
             raise UserInputError(f"no prices for {ticker}; one of: {known} "

@@ -5,9 +5,11 @@ parameters as a query string, application/x-www-form-urlencoded, application/jso
 multipart/form-data (files); every answer is {"ok": true, "result": ...} or
 {"ok": false, "error_code": N, "description": ..., "parameters": {...}}.
 
-Implemented: getMe, getUpdates (long polling, offset confirms), sendMessage, sendPhoto,
+Implemented: getMe, getUpdates (long polling, offset confirms), sendMessage, sendPhoto (both keep
+their reply_markup), answerCallbackQuery, editMessageReplyMarkup, editMessageText,
 setMyCommands, getMyCommands, deleteWebhook, getWebhookInfo, close, logOut. It records every
-request, queues injected updates, and can be scripted per method with faults: 429 with
+request, queues injected updates (messages, button presses), and can be scripted per method
+with faults: 429 with
 retry_after, 500, a slow reply, 401, 403, or "accept then hang" (the message counts as delivered
 but the answer comes late: a client killed meanwhile never learns it was sent).
 """
@@ -65,10 +67,10 @@ class FakeState:
 class FakeBotApi:
     """Start with `with FakeBotApi() as api:`; api.base_url goes into [telegram] base_url."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, port: int = 0) -> None:
         self.state = FakeState(token)
         handler = type("Handler", (_Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -117,7 +119,21 @@ class FakeBotApi:
             message["edit_date"] = int(time.time())
         return self.inject({kind: message})
 
+    def press(self, message: dict[str, Any], data: str, user_id: int) -> int:
+        """A button press (callback query) on one of the bot's messages."""
+        sender = {"id": user_id, "is_bot": False, "first_name": "User"}
+        return self.inject({"callback_query": {"id": f"cb{self.state.next_update_id}", "from": sender,
+                                               "chat_instance": "ci", "data": data, "message": message}})
+
     # inspection
+    def buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        """(label, callback data) of a delivered message's inline keyboard, as it is now."""
+        with self.state.lock:
+            same = (m for m in self.state.delivered if m["message_id"] == message["message_id"])
+            current = next(same, message)
+            rows = current.get("reply_markup", {}).get("inline_keyboard", [])
+        return [(key["text"], key.get("callback_data", "")) for row in rows for key in row]
+
     def calls(self, method: str) -> list[Recorded]:
         with self.state.lock:
             return [r for r in self.state.requests if r.method == method]
@@ -137,6 +153,11 @@ class FakeBotApi:
                 return True
             time.sleep(0.02)
         return bool(predicate())
+
+
+def _json(value: Any) -> Any:
+    """A parameter the client sent as JSON text in a form, or as an object in a JSON body."""
+    return json.loads(value) if isinstance(value, str) and value else value
 
 
 def _error(code: int, description: str, **parameters: Any) -> dict[str, Any]:
@@ -247,7 +268,26 @@ class _Handler(BaseHTTPRequestHandler):
             return {"ok": True, "result": self._updates(params)}
         if method in ("sendMessage", "sendPhoto"):
             return self._send_message(method, params, files)
+        if method == "answerCallbackQuery":
+            return {"ok": True, "result": True}
+        if method in ("editMessageReplyMarkup", "editMessageText"):
+            return self._edit(method, params)
         return _error(404, "Not Found: method not found")
+
+    def _edit(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            for message in self.state.delivered:
+                if (str(message["chat"]["id"]) == str(params.get("chat_id"))
+                        and str(message["message_id"]) == str(params.get("message_id"))):
+                    markup = _json(params.get("reply_markup"))
+                    if markup:
+                        message["reply_markup"] = markup
+                    else:
+                        message.pop("reply_markup", None)
+                    if method == "editMessageText":
+                        message["text"] = str(params.get("text") or "")
+                    return {"ok": True, "result": message}
+        return _error(400, "Bad Request: message to edit not found")
 
     def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -282,6 +322,9 @@ class _Handler(BaseHTTPRequestHandler):
                                   "width": 800, "height": 500, "file_size": len(photo)}]}
             if caption is not None:
                 content["caption"] = str(caption)
+        markup = _json(params.get("reply_markup"))
+        if markup and "inline_keyboard" in markup:  # a message keeps inline keyboards only (not ForceReply)
+            content["reply_markup"] = markup
         with self.state.lock:
             message_id = self.state.next_message_id
             self.state.next_message_id += 1
