@@ -33,7 +33,7 @@ from bot.extras import message_extras
 from bot.holdings import Holdings
 from bot.intraday import IntradayWatch
 from bot.outbox import Outbox, OutboxItem, redact, utc_now
-from bot.schedule import CHECKS, DAILY_JOB, INTRADAY, add_jobs, build_scheduler
+from bot.schedule import CHECKS, DAILY_JOB, INTRADAY, add_jobs, build_scheduler, drop_intraday
 from bot.services import BotServices
 from bot.store import AlertStore
 from bot.telegram import build_application
@@ -238,6 +238,8 @@ async def run_bot(context: Workspace, token: str, every: float | None = None, of
             log.info("%d failed alert(s) queued again for one more try", requeued)
         add_jobs(scheduler, key, settings.schedule.time, every, settings.schedule.intraday_minutes)
         scheduler.start()
+        if settings.schedule.intraday_minutes is None:
+            drop_intraday(scheduler)
         if connected:
             await start_telegram(application)
         else:

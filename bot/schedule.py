@@ -145,12 +145,17 @@ def add_jobs(scheduler: AsyncIOScheduler, key: str, time_text: str, every: float
         scheduler.add_job("bot.schedule:scheduled_intraday", MarketHoursTrigger(intraday_minutes),
                           args=[key], id=INTRADAY_JOB, name="intraday stop watch", replace_existing=True,
                           jobstore="default", misfire_grace_time=intraday_minutes * 60)
-    elif scheduler.get_job(INTRADAY_JOB, jobstore="default") is not None:
-        scheduler.remove_job(INTRADAY_JOB, jobstore="default")
     if every is not None:
         scheduler.add_job(scheduled_check, IntervalTrigger(seconds=every, timezone=NEW_YORK),
                           args=[key, "every"], id=EVERY_JOB, name=f"check every {every:g} s",
                           replace_existing=True, jobstore="memory")
+
+
+def drop_intraday(scheduler: AsyncIOScheduler) -> None:
+    """After start (only a started scheduler sees its store): remove an intraday job an earlier
+    run stored, now that [schedule] intraday_minutes is off."""
+    if scheduler.get_job(INTRADAY_JOB, jobstore="default") is not None:
+        scheduler.remove_job(INTRADAY_JOB, jobstore="default")
 
 
 async def scheduled_intraday(key: str) -> None:
