@@ -18,8 +18,10 @@ price once; fill prices include slippage against the trader.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
+import numpy as np
 from numba import njit
 
 from backtests.kernel_state import (
@@ -35,25 +37,44 @@ from backtests.kernel_state import (
 )
 from backtests.kernel_step import bar_step_nb
 from backtests.lots import add_lot_nb, open_lots_nb, sell_lots_nb
+from backtests.metrics import accumulate_nb, period_return_nb
 from strategies.stop_level import WITHOUT_NRT, RecordView
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
-def returns_step_nb(value: float, stats: RecordView) -> None:
-    """One session's return into the running sums (vectorbt: returns vs the previous value)."""
-    r = (value - stats.prev) / stats.prev
+def returns_step_nb(t: int, value: float, stats: RecordView, record: Record) -> None:
+    """Session t's return (against the previous value) into the metrics' running sums
+    (backtests/metrics.py) and, when the record keeps them, into its block's sums."""
+    r = period_return_nb(stats.prev, value)
     stats.prev = value
-    stats.count += 1.0
-    stats.sum_r += r
-    delta = r - stats.mean
-    stats.mean += delta / stats.count
-    stats.m2 += delta * (r - stats.mean)
-    if r < 0:
-        stats.down2 += r * r
-    stats.cumprod *= r + 1.0
-    cum = stats.cumprod * 100.0
-    stats.peak_cum = max(stats.peak_cum, cum)
-    stats.min_dd = min(stats.min_dd, cum / stats.peak_cum - 1.0)
+    accumulate_nb(stats, r)
+    if record.blocks.shape[0] > 0 and record.block_of[t] >= 0:
+        block = record.blocks[record.block_of[t]]
+        block[0] += r
+        block[1] += r * r
+        if r < 0.0:
+            block[2] += r * r
+        block[3] *= 1.0 + r
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _mix_nb(h: np.uint64, x: int) -> np.uint64:
+    """FNV-1a step: h xor x, times the FNV prime (wrapping)."""
+    return (h ^ np.uint64(x)) * np.uint64(1099511628211)
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _mix_float_nb(h: np.uint64, x: float) -> np.uint64:
+    mantissa, exponent = math.frexp(x)
+    return _mix_nb(_mix_nb(h, np.int64(mantissa * 9007199254740992.0)), exponent + 2048)
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def fingerprint_nb(stats: RecordView, fill: RecordView) -> None:
+    """The fill (session, column, side, size, price: what moves cash and shares) into the
+    run's fingerprint; the reason and levels, which do not, stay out."""
+    h = _mix_nb(stats.fingerprint, fill.idx * 4096 + fill.col * 2 + fill.side)
+    stats.fingerprint = _mix_float_nb(_mix_float_nb(h, fill.size), fill.price)
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
@@ -65,6 +86,7 @@ def _fold_fills_nb(nf: int, state: State, scratch: Scratch, record: Record) -> N
     for k in range(nf):
         fill = scratch.fills[k]
         stats.fills += 1.0
+        fingerprint_nb(stats, fill)
         if fill.side == 0:
             add_lot_nb(state.lots, fill.col, fill, stats)
         else:
@@ -86,7 +108,7 @@ def span_nb(t0: int, t1: int, market: Market, orders: Orders, book: Book, rule: 
     for t in range(t0, t1):
         nf = bar_step_nb(t, market, orders, book, rule, state, scratch)
         _fold_fills_nb(nf, state, scratch, record)
-        returns_step_nb(state.account[0].value, state.stats[0])
+        returns_step_nb(t, state.account[0].value, state.stats[0], record)
         if keep:
             record.cash[t] = state.account[0].cash
             record.value[t] = state.account[0].value

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backtests.metrics import SUMS, new_sums
+
 F8, I8, B1 = np.float64, np.int64, np.bool_
 
 
@@ -76,12 +78,15 @@ ACCOUNT = np.dtype([
 ], align=True)
 
 STATS = np.dtype([
-    ("prev", F8), ("count", F8), ("sum_r", F8), ("mean", F8), ("m2", F8), ("down2", F8),
-    ("cumprod", F8), ("peak_cum", F8), ("min_dd", F8),  # returns and drawdown (report.py)
+    ("prev", F8),  # value at the last close (the next session's return is against it)
+    *((name, SUMS[name]) for name in SUMS.names or ()),  # backtests/metrics.py
     ("fills", F8), ("trades", F8),  # fills; closed trades (FIFO lots)
-    ("win", F8), ("loss", F8),  # gross profit and loss of closed trades
+    ("fingerprint", np.uint64),  # hash of every fill (session, column, side, size, price)
     ("overflow", B1),  # a buffer was too small (a bug: the caller raises)
 ], align=True)
+"""A run's streamed statistics: the metrics' running sums (SUMS' fields, updated only by
+backtests/metrics.py's functions), counts, and a fingerprint of the fills (rules whose fills
+are identical have equal fingerprints: the tuner counts them as one)."""
 
 FILL = np.dtype([
     ("idx", I8), ("col", I8), ("size", F8), ("price", F8), ("fees", F8),
@@ -132,7 +137,8 @@ class Scratch(NamedTuple):
 
 
 class Record(NamedTuple):
-    """What a full run keeps (zero-length arrays: keep nothing, as the sweep does)."""
+    """What a run keeps (zero-length arrays: keep nothing). The sweep keeps only `blocks`:
+    per block of sessions the sums of BLOCK_FIELDS (backtests/cscv.py: over-fitting)."""
 
     fills: np.ndarray  # FILL
     trades: np.ndarray  # TRADE (closed lots)
@@ -141,6 +147,16 @@ class Record(NamedTuple):
     open_weight: np.ndarray  # sessions x columns
     level: np.ndarray  # sessions x columns: stop levels
     counts: np.ndarray  # [fills, trades] written so far
+    block_of: np.ndarray  # per session: its block (-1: none)
+    blocks: np.ndarray  # blocks x BLOCK_FIELDS sums (0 rows: not kept)
+
+
+BLOCK_FIELDS = ("sum", "sum_sq", "down_sq", "growth")
+"""Sums kept per block of sessions (Record.blocks): of the returns, of their squares, of the
+squares of the negative ones, and the product of (1 + return); backtests/cscv.py."""
+BLOCK_SUMS = len(BLOCK_FIELDS)
+FINGERPRINT_SEED = np.uint64(14695981039346656037)
+"""FNV-1a offset basis: the fingerprint of a run without fills."""
 
 
 def bar_fill_capacity(m: int) -> int:
@@ -160,8 +176,8 @@ def new_state(m: int, init_cash: float, sessions: int) -> State:
     account["trip_bar"] = -1
     stats = np.zeros(1, STATS)
     stats["prev"] = init_cash
-    stats["cumprod"] = 1.0
-    stats["peak_cum"] = -np.inf
+    stats[list(SUMS.names or ())] = new_sums().astype(SUMS)
+    stats["fingerprint"] = FINGERPRINT_SEED
     capacity = sessions + 1
     lots = Lots(np.zeros((m, capacity)), np.zeros((m, capacity)), np.zeros((m, capacity)),
                 np.zeros((m, capacity), I8), np.zeros(m, I8), np.zeros(m, I8))
@@ -176,10 +192,24 @@ def new_record(sessions: int, m: int) -> Record:
     fills = sessions * bar_fill_capacity(m)
     return Record(np.zeros(fills, FILL), np.zeros(fills + m * (sessions + 1), TRADE),
                   np.zeros(sessions), np.zeros(sessions), np.zeros((sessions, m)),
-                  np.full((sessions, m), np.nan), np.zeros(2, I8))
+                  np.full((sessions, m), np.nan), np.zeros(2, I8), *no_blocks())
 
 
-def no_record(m: int) -> Record:
-    """A Record that keeps nothing (the sweep): the same types, zero length."""
+def no_blocks() -> tuple[np.ndarray, np.ndarray]:
+    """Record.block_of and Record.blocks when no block sums are kept."""
+    return np.zeros(0, I8), np.zeros((0, BLOCK_SUMS))
+
+
+def new_blocks(blocks: int) -> np.ndarray:
+    """Empty block sums: zero sums, growth 1."""
+    out = np.zeros((blocks, BLOCK_SUMS))
+    out[:, BLOCK_SUMS - 1] = 1.0
+    return out
+
+
+def no_record(m: int, block_of: np.ndarray | None = None, blocks: int = 0) -> Record:
+    """A Record that keeps nothing (the sweep): the same types, zero length; with block_of
+    (a block per session), the sums of `blocks` blocks."""
+    of = no_blocks()[0] if block_of is None else np.ascontiguousarray(block_of, dtype=I8)
     return Record(np.zeros(0, FILL), np.zeros(0, TRADE), np.zeros(0), np.zeros(0),
-                  np.zeros((0, m)), np.zeros((0, m)), np.zeros(2, I8))
+                  np.zeros((0, m)), np.zeros((0, m)), np.zeros(2, I8), of, new_blocks(blocks))

@@ -36,11 +36,14 @@ from backtests.kernel_state import Book, Market, Orders, Scratch, State
 from strategies.stop_level import (
     WITHOUT_NRT,
     RecordView,
+    bar_exit_nb,
+    breaker_close_nb,
+    open_exit_nb,
     stop_level_nb,
     take_profit_level_nb,
     update_reference_nb,
 )
-from strategies.stops import BREAKER, CAP, SIGNAL, TAKE_PROFIT, TIME
+from strategies.stops import BREAKER, CAP, NO_STOP, SIGNAL
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
@@ -107,26 +110,22 @@ def _open_exits_nb(t: int, market: Market, orders: Orders, book: Book, rule: Rec
         level = np.nan
         if book.satellite[j]:
             stop = stop_level_nb(position.entry_price, position.reference, market.atr[t, j], rule)
-            level = stop.level
-            scratch.bar[j].level = level
-            if not math.isnan(level):
-                position.last_level = level
-            profit = take_profit_level_nb(position.entry_price, rule)
+            scratch.bar[j].level = stop.level
+            if not math.isnan(stop.level):
+                position.last_level = stop.level
             if state.account[0].cut_pending:
                 reason = BREAKER
-            elif not math.isnan(level) and price <= level:
-                reason = stop.reason
-            elif not math.isnan(profit) and price >= profit:
-                reason, level = TAKE_PROFIT, profit
-            elif not math.isnan(rule.time_sessions) and position.held >= rule.time_sessions:
-                reason = TIME
-            elif position.lag_exit:
-                reason = SIGNAL
+            else:
+                exit_ = open_exit_nb(price, stop, take_profit_level_nb(position.entry_price, rule),
+                                     position.held, rule)
+                reason, level = exit_.reason, exit_.level
+                if reason == NO_STOP and position.lag_exit:
+                    reason = SIGNAL
         if reason < 0 and orders.leave[t, j]:
             reason = SIGNAL
         if reason < 0:
             continue
-        if reason in (BREAKER, TIME, SIGNAL):
+        if reason in (BREAKER, SIGNAL):
             level = np.nan
         nf = sell_nb(t, j, price, position.shares, reason, level, state, book, scratch, nf)
         scratch.bar[j].exited = True
@@ -192,18 +191,15 @@ def _bar_exits_nb(t: int, market: Market, book: Book, rule: RecordView, state: S
         if position.shares <= 0.0 or not scratch.bar[j].listed or not book.satellite[j]:
             continue
         stop = stop_level_nb(position.entry_price, position.reference, market.atr[t, j], rule)
-        level = stop.level
-        scratch.bar[j].level = level
-        if not math.isnan(level):
-            position.last_level = level
-        profit = take_profit_level_nb(position.entry_price, rule)
-        if not math.isnan(level) and market.low[t, j] <= level:
-            price, reason = min(level, market.open[t, j]), stop.reason
-        elif not math.isnan(profit) and market.high[t, j] >= profit:
-            price, reason, level = max(profit, market.open[t, j]), TAKE_PROFIT, profit
-        else:
+        scratch.bar[j].level = stop.level
+        if not math.isnan(stop.level):
+            position.last_level = stop.level
+        exit_ = bar_exit_nb(market.open[t, j], market.high[t, j], market.low[t, j], stop,
+                            take_profit_level_nb(position.entry_price, rule))
+        if exit_.reason == NO_STOP:
             continue
-        nf = sell_nb(t, j, price, position.shares, reason, level, state, book, scratch, nf)
+        nf = sell_nb(t, j, exit_.price, position.shares, exit_.reason, exit_.level, state, book,
+                     scratch, nf)
         scratch.bar[j].exited = True
     return nf
 
@@ -253,16 +249,7 @@ def _close_nb(t: int, market: Market, book: Book, rule: RecordView, state: State
                 < -book.lag_pct):
             position.lag_exit = True
     account.value = value
-    if math.isnan(rule.breaker_drawdown):
-        return
-    if account.tripped:
-        if value >= account.peak * (1.0 - rule.rearm_recovery) or (
-                rule.rearm_sessions > 0 and t - account.trip_bar >= rule.rearm_sessions):
-            account.tripped = False
-            account.peak = value
-    else:
-        account.peak = max(account.peak, value)
-        if value < account.peak * (1.0 - rule.breaker_drawdown):
-            account.tripped = True
-            account.trip_bar = t
-            account.cut_pending = True
+    breaker = breaker_close_nb(value, t, account.peak, account.tripped, account.trip_bar, rule)
+    account.peak, account.tripped, account.trip_bar = breaker.peak, breaker.tripped, breaker.trip_bar
+    if breaker.cut:
+        account.cut_pending = True

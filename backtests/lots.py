@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from backtests.kernel_state import Lots
+from backtests.metrics import add_trade_nb
 from strategies.stop_level import WITHOUT_NRT, RecordView
 from strategies.stops import END_OF_DATA
 
@@ -31,14 +32,6 @@ def add_lot_nb(lots: Lots, j: int, fill: RecordView, stats: RecordView) -> None:
     lots.fee_per_share[j, k] = fill.fees / fill.size
     lots.idx[j, k] = fill.idx
     lots.tail[j] = k + 1
-
-
-@njit(cache=True, inline="always", **WITHOUT_NRT)
-def tally_nb(pnl: float, stats: RecordView) -> None:
-    if pnl > 0:
-        stats.win += pnl
-    elif pnl < 0:
-        stats.loss += pnl
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
@@ -68,7 +61,7 @@ def sell_lots_nb(lots: Lots, fill: RecordView, stats: RecordView, trades: np.nda
         shares = lot if fill.closes else min(lot, left)
         pnl = _trade_nb(trades, nt, j, k, lots, shares, fill.idx, fill.price,
                         fill.fees * shares / fill.size, fill.reason, fill.stop_level)
-        tally_nb(pnl, stats)
+        add_trade_nb(stats, pnl)
         stats.trades += 1.0
         nt += 1
         left -= shares
@@ -89,7 +82,7 @@ def open_lots_nb(lots: Lots, positions: np.ndarray, last_idx: int, stats: Record
         for k in range(lots.head[j], lots.tail[j]):
             pnl = _trade_nb(trades, nt, j, k, lots, lots.size[j, k], last_idx,
                             positions[j].mark, 0.0, END_OF_DATA, positions[j].last_level)
-            tally_nb(pnl, stats)
+            add_trade_nb(stats, pnl)
             nt += 1
     if nt > trades.shape[0] > 0:
         stats.overflow = True

@@ -1,13 +1,14 @@
 """Where the sweep's chunks run: here (numba threads) or on a Dask distributed cluster.
 
-A chunk is one call of backtests.sweep_kernel.run_rules on a block of rules; chunks are
-independent, so any executor gives the same numbers. `dask` is an optional extra:
+A chunk is one task: a block of rules through every span (backtests/tune_sweep.py
+sweep_chunk); chunks are independent, so any executor gives the same numbers. `dask` is an optional extra:
 `pip install 'satellite[dask]'`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -15,14 +16,14 @@ import numpy as np
 
 from satellite.errors import UserInputError
 
-Task = tuple[Any, ...]
-CELLS_PER_CHUNK = 4_000_000
-"""Rules x sessions per chunk: a chunk's work, and how often the progress bar moves."""
-MIN_CHUNK = 64
+CELLS_PER_CHUNK = 16_000_000
+"""Rule-sessions per chunk (the sessions each rule replays after the shared prefix, over
+every span): a chunk's work, and how often the progress bar moves."""
+MIN_CHUNK = 256
 
 
 def chunk_size(rules: int, sessions: int) -> int:
-    """Rules per chunk, from the grid and the bar count (at least MIN_CHUNK)."""
+    """Rules per chunk, from the grid and the sessions replayed per rule (at least MIN_CHUNK)."""
     return max(MIN_CHUNK, min(rules, CELLS_PER_CHUNK // max(sessions, 1)))
 
 
@@ -31,38 +32,42 @@ def chunks(rows: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 class Executor(Protocol):
-    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
-            done: Callable[[], None]) -> list[np.ndarray]:
-        """fn(*task) for each task, results in task order; done() after each."""
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            done: Callable[[], None]) -> Iterator[Any]:
+        """fn(task) for each task, yielded in task order as they finish; done() after each.
+        Tasks are drawn lazily, so memory stays flat however many there are."""
         ...
 
 
 class LocalExecutor:
     """Chunks one after the other in this process; each is parallel over rules (prange)."""
 
-    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
-            done: Callable[[], None]) -> list[np.ndarray]:
-        out = []
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            done: Callable[[], None]) -> Iterator[Any]:
         for task in tasks:
-            out.append(fn(*task))
+            yield fn(task)
             done()
-        return out
 
 
 class DaskExecutor:
-    """Chunks as futures on a Dask cluster: `address` (tcp://host:port) or a LocalCluster."""
+    """Chunks as futures on a Dask cluster: `address` (tcp://host:port) or a LocalCluster;
+    at most `window` in flight."""
 
-    def __init__(self, client: Any):
+    def __init__(self, client: Any, window: int = 4):
         self.client = client
+        self.window = window
 
-    def run(self, fn: Callable[..., np.ndarray], tasks: Sequence[Task],
-            done: Callable[[], None]) -> list[np.ndarray]:
-        from distributed import as_completed
-
-        futures = [self.client.submit(fn, *task, pure=False) for task in tasks]
-        for _ in as_completed(futures):
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
+            done: Callable[[], None]) -> Iterator[Any]:
+        flight: deque[Any] = deque()
+        for task in tasks:
+            flight.append(self.client.submit(fn, task, pure=False))
+            if len(flight) >= self.window:
+                yield flight.popleft().result()
+                done()
+        while flight:
+            yield flight.popleft().result()
             done()
-        return [future.result() for future in futures]
 
 
 def parse_executor(text: str) -> tuple[str, str | None]:

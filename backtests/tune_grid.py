@@ -11,13 +11,17 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from satellite.config import SatelliteConfig, StopsConfig
 from satellite.errors import UserInputError
 from strategies.base import Strategy
 from strategies.registry import build_strategy
+from strategies.stops import StopSpec, spec_numbers
 
 MAX_RULES = 2_000_000
 VECTOR_STOPS = frozenset({
@@ -131,11 +135,63 @@ def _text(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def combinations(params: list[GridParam]) -> list[dict[str, Any]]:
-    """Every rule of the grid, in row-major order of the --grid options."""
-    names = [param.name for param in params]
-    return [dict(zip(names, values, strict=True))
-            for values in itertools.product(*(param.values for param in params))]
+@dataclass(frozen=True)
+class Grid:
+    """Every rule of the --grid options, by index in row-major order (the first option varies
+    slowest); nothing is stored per rule: a rule's parameters come from its index."""
+
+    params: tuple[GridParam, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(param.values) for param in self.params)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def rule(self, index: int) -> dict[str, Any]:
+        """The parameters of rule `index` (name -> value)."""
+        coords = np.unravel_index(int(index), self.shape)
+        return {param.name: param.values[int(c)] for param, c in zip(self.params, coords, strict=True)}
+
+    def fixed(self) -> list[int]:
+        """Positions of the parameters that change the kernel's inputs (one run per value)."""
+        return [d for d, param in enumerate(self.params) if not param.vectorised]
+
+    def groups(self) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
+        """(the input-changing parameters' values, the rows of the rules that share them)."""
+        fixed = self.fixed()
+        shape = self.shape
+        inner = [n if d not in fixed else 1 for d, n in enumerate(shape)]
+        local = np.indices(inner).reshape(len(shape), -1)
+        for point in itertools.product(*(range(shape[d]) for d in fixed)):
+            coords = local.copy()
+            for d, c in zip(fixed, point, strict=True):
+                coords[d] = c
+            values = {self.params[d].name: self.params[d].values[c]
+                      for d, c in zip(fixed, point, strict=True)}
+            yield values, np.asarray(np.ravel_multi_index(tuple(coords), shape))
+
+    def columns(self, rows: np.ndarray, base: dict[str, float]) -> dict[str, np.ndarray]:
+        """Stop fields of `rows` as spec_numbers columns: base, overridden by the grid."""
+        columns: dict[str, np.ndarray] = {name: np.full(len(rows), value)
+                                          for name, value in base.items()}
+        coords = np.unravel_index(rows, self.shape)
+        for param, coord in zip(self.params, coords, strict=True):
+            if param.vectorised:
+                key = param.name.removeprefix("stops.")
+                numbers = np.array([spec_numbers(StopSpec(**{key: value}))[key]
+                                    for value in param.values])
+                columns[key] = numbers[coord]
+        return columns
+
+    def values(self, rows: np.ndarray, param: GridParam) -> np.ndarray:
+        """The values of one parameter for many rules (object array: None is off)."""
+        d = self.params.index(param)
+        table = np.empty(len(param.values), dtype=object)
+        table[:] = list(param.values)
+        return table[np.unravel_index(rows, self.shape)[d]]
 
 
 def overrides(rule: dict[str, Any]) -> dict[str, str]:

@@ -1,26 +1,35 @@
-"""Speed of a 10,000-rule stop sweep: satellite's kernel vs vectorbt (numba) vs backtesting.py.
+"""Speed of stop sweeps: satellite's kernel vs vectorbt (numba, rust) vs backtesting.py, and
+how a whole `satellite tune` scales with the number of rules.
 
-    .venv/bin/python benchmarks/sweep.py [--skip-vectorbt] [--bt-rules N]
+    .venv/bin/python benchmarks/sweep.py [--skip-vectorbt] [--bt-rules N] [--scaling 1k,10k,100k,1M]
 
-Grid: trailing_pct x fixed_pct, 100 x 100 values (0.005 to 0.5), over the full bundled history
-(NVDA from 1999-12-31: 6,665 sessions; NBIS and CRWV from their listings).
+Part 1, comparable work (10,000 rules = trailing_pct x take_profit_pct, 100 x 100, over the
+full bundled history: NVDA from 1999-12-31, 6,665 sessions; NBIS and CRWV from their
+listings). Both stops exist in every engine, so every engine runs the same rules:
 - satellite: core_satellite (NVDA core, NBIS/CRWV satellites with both stops, monthly
-  rebalance re-buys a stopped satellite) through backtests/sweep_kernel, all 10,000 rules, with
-  and without the shared prefix (the sessions before a satellite lists, identical for all rules).
-- vectorbt: Portfolio.from_signals(engine="numba") with the rules as columns (chunks of 1,000),
-  each ticker on its own, bought at each month's first session; vectorbt has one stop per
-  column, so it runs only the trailing half of each rule (less work: the ratio is conservative),
-  plus total_return of each column.
-- backtesting.py: Backtest.optimize on NVDA alone (same rules: a stop at max(entry x (1 - fixed),
-  highest high x (1 - trailing)), re-bought at month starts); a sample of rules, per-rule time
-  extrapolated to 1,000 (labelled).
-Numba compilation is excluded (a warm-up run first). Not part of the test run.
+  rebalance re-buys a stopped satellite, shared cash, caps) through backtests/sweep_kernel,
+  every session replayed per rule; then with the shared prefix (the sessions before a
+  satellite lists, identical for all rules, run once), reported separately.
+- vectorbt: Portfolio.from_signals(engine="numba" and engine="rust"), the rules as columns
+  (chunks of 1,000), each ticker alone, bought at each month's first session, sl_stop with
+  sl_trail (trailing from the high) and tp_stop, plus each column's total return. It does
+  less (one ticker per column, no shared cash, no rebalancing): the ratios are conservative.
+- backtesting.py: Backtest.optimize on NVDA alone, the same two stops, re-bought at month
+  starts; a sample of rules, per-rule time extrapolated (labelled).
+Numba compilation is excluded (a warm-up run first); times are medians of the runs.
+
+Part 2, scaling: `satellite tune core_satellite` end to end (import, prices, strategy, sweep,
+PBO, deflated Sharpe, benchmark) over the default span for 1k ... 1M rules, each in a fresh
+process (its seconds and its max RSS). Not part of the test run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,28 +38,47 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from backtests.sweep_kernel import run_rules
-from backtests.tune import Sweeper, TuneRequest, make_folds
-from backtests.tune_grid import parse_grid
-from market.store import PriceStore
-from satellite.config import SatelliteConfig
-from strategies.registry import available
+from satellite.paths import numba_cache_dir  # noqa: E402
 
-GRID = ["stops.trailing_pct=0.005:0.5:0.005", "stops.fixed_pct=0.005:0.5:0.005"]
+os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))  # not beside the sources
+
+from backtests.sweep_kernel import run_rules  # noqa: E402
+from backtests.tune import make_folds  # noqa: E402
+from backtests.tune_grid import parse_grid  # noqa: E402
+from backtests.tune_sweep import Sweeper  # noqa: E402
+from market.store import PriceStore  # noqa: E402
+from satellite.config import SatelliteConfig  # noqa: E402
+from strategies.registry import available  # noqa: E402
+
+TRAILING = np.round(np.arange(1, 101) * 0.005, 4)  # 0.005 .. 0.5
+TAKE_PROFIT = np.round(np.arange(1, 101) * 0.05, 4)  # 0.05 .. 5.0
+GRID = ["stops.trailing_pct=0.005:0.5:0.005", "stops.take_profit_pct=0.05:5.0:0.05"]
 START = pd.Timestamp("1999-12-31")
+SCALING = {
+    "1k": ["stops.trailing_pct=0.005:0.5:0.005", "stops.fixed_pct=0.05:0.5:0.05"],
+    "10k": ["stops.trailing_pct=0.005:0.5:0.005", "stops.fixed_pct=0.005:0.5:0.005"],
+    "100k": ["stops.trailing_pct=0.005:0.5:0.005", "stops.fixed_pct=0.005:0.5:0.005",
+             "stops.take_profit_pct=0.5:5.0:0.5"],
+    "1M": ["stops.trailing_pct=0.005:0.5:0.005", "stops.fixed_pct=0.005:0.5:0.005",
+           "stops.take_profit_pct=0.05:5.0:0.05"],
+}
 
 
-def satellite_seconds(settings: SatelliteConfig, store: PriceStore, share: bool) -> float:
+def satellite_seconds(share: bool) -> tuple[float, int]:
+    """(seconds of the kernel for every rule, rule-sessions replayed)."""
+    settings = SatelliteConfig()
+    store = PriceStore(Path(tempfile.mkdtemp()))  # bundled prices only
     params = parse_grid(GRID, "core_satellite", settings, available())
-    request = TuneRequest("core_satellite", params, start=START)
-    sweeper = Sweeper(settings, store, request)
+    sweeper = Sweeper(settings, store, "core_satellite", params, START)
     span = make_folds(sweeper.sessions(), None, None)[0].in_sample
+    jobs = list(sweeper.jobs(sweeper.groups([span]), 0, np.zeros(0, np.int64), 0))
     began = time.perf_counter()
-    for _, task in sweeper.tasks(span):
-        run_rules(*task, share=share)
-    return time.perf_counter() - began
+    for job in jobs:
+        run_rules(*job.spans[0], job.rules, share=share)
+    return time.perf_counter() - began, sweeper.grid.size * span.sessions
 
 
 def month_starts(index: pd.DatetimeIndex) -> np.ndarray:
@@ -60,20 +88,22 @@ def month_starts(index: pd.DatetimeIndex) -> np.ndarray:
     return starts
 
 
-def vectorbt_seconds(frames: dict[str, pd.DataFrame], trailing: np.ndarray, chunk: int = 1000) -> float:
+def vectorbt_seconds(frames: dict[str, pd.DataFrame], engine: str, chunk: int = 1000) -> float:
     import vectorbt as vbt
 
+    trailing = np.repeat(TRAILING, len(TAKE_PROFIT))
+    profit = np.tile(TAKE_PROFIT, len(TRAILING))
     began = time.perf_counter()
     for frame in frames.values():
         entries = month_starts(frame.index)
         for first in range(0, len(trailing), chunk):
-            stops = trailing[first : first + chunk]
-            columns = pd.Index(stops, name="sl_stop")
+            columns = pd.RangeIndex(first, min(first + chunk, len(trailing)))
             portfolio = vbt.Portfolio.from_signals(
                 close=frame["Close"], entries=pd.Series(entries, frame.index),
                 price=frame["Open"], open=frame["Open"], high=frame["High"], low=frame["Low"],
-                sl_stop=pd.DataFrame([stops], columns=columns), sl_trail=True,
-                fees=0.001, slippage=0.0005, init_cash=100_000.0, engine="numba",
+                sl_stop=pd.DataFrame([trailing[columns]], columns=columns), sl_trail=True,
+                tp_stop=pd.DataFrame([profit[columns]], columns=columns),
+                fees=0.001, slippage=0.0005, init_cash=100_000.0, engine=engine,
                 broadcast_kwargs={"columns_from": columns},
             )
             portfolio.total_return()
@@ -85,11 +115,11 @@ try:  # the bench extra: pip install 'satellite[bench]'
 except ImportError:
     Backtest = None
 else:
-    class TrailFixed(Strategy):
-        """Bought at a month's first session; stop at max(fixed, trailing from the high)."""
+    class TrailProfit(Strategy):
+        """Bought at a month's first session; trailing stop from the high, take-profit."""
 
         trailing = 0.1
-        fixed = 0.1
+        profit = 1.0
 
         def init(self) -> None:
             self.months = self.data.index.to_period("M")
@@ -97,67 +127,106 @@ else:
 
         def next(self) -> None:
             i = len(self.data) - 1
-            new_month = i == 0 or self.months[i] != self.months[i - 1]
-            if not self.position and new_month:
+            if not self.position and (i == 0 or self.months[i] != self.months[i - 1]):
                 self.buy()
                 self.highest = 0.0
                 return
             for trade in self.trades:
                 self.highest = max(self.highest, trade.entry_price, self.data.High[-1])
-                trade.sl = max(trade.entry_price * (1 - self.fixed), self.highest * (1 - self.trailing))
+                trade.sl = self.highest * (1 - self.trailing)
+                trade.tp = trade.entry_price * (1 + self.profit)
 
 
-def backtesting_seconds_per_rule(frame: pd.DataFrame, rules: int) -> tuple[float, int]:
+def backtesting_seconds_per_rule(frame: pd.DataFrame, rules: int) -> float:
     if Backtest is None:
         raise ImportError("backtesting")
-    side = int(np.sqrt(rules))
-    values = list(np.round(np.linspace(0.05, 0.5, side), 4))
-    bt = Backtest(frame, TrailFixed, cash=100_000_000, commission=0.001, finalize_trades=True)
+    side = max(2, int(np.sqrt(rules)))
+    bt = Backtest(frame, TrailProfit, cash=100_000_000, commission=0.001, finalize_trades=True)
     began = time.perf_counter()
-    bt.optimize(trailing=values, fixed=values, maximize="Return [%]")
-    return (time.perf_counter() - began) / (side * side), side * side
+    bt.optimize(trailing=list(np.linspace(0.05, 0.5, side).round(4)),
+                profit=list(np.linspace(0.5, 5.0, side).round(4)), maximize="Return [%]")
+    return (time.perf_counter() - began) / (side * side)
+
+
+def comparable(args: argparse.Namespace) -> None:
+    store = PriceStore(Path(tempfile.mkdtemp()))
+    frames = store.load_frames(["NVDA", "NBIS", "CRWV"])
+    rules = len(TRAILING) * len(TAKE_PROFIT)
+    print(f"part 1: {rules:,} rules (trailing_pct x take_profit_pct, 100 x 100); sessions "
+          f"{ {t: len(f) for t, f in frames.items()} }; {os.cpu_count()} cores")
+    satellite_seconds(True)  # warm-up: numba's cached compilation
+    plain = [satellite_seconds(False) for _ in range(3)]
+    shared = [satellite_seconds(True) for _ in range(3)]
+    cells = plain[0][1]
+    rows = {"satellite, every session replayed per rule (3 tickers, shared cash, caps)":
+            statistics.median(s for s, _ in plain)}
+    shared_s = statistics.median(s for s, _ in shared)
+    print(f"satellite kernel: {rows[next(iter(rows))]:.2f} s replaying every session "
+          f"({rows[next(iter(rows))] / cells * 1e9:.1f} ns per rule-session); {shared_s:.2f} s "
+          "with the shared prefix")
+    if not args.skip_vectorbt:
+        for engine in ("numba", "rust"):
+            vectorbt_seconds({t: f.iloc[:300] for t, f in frames.items()}, engine, 100)  # warm
+            runs = [vectorbt_seconds(frames, engine) for _ in range(2)]
+            rows[f"vectorbt from_signals, {engine} engine (each ticker alone, same stops)"] = (
+                statistics.median(runs))
+    try:
+        per_rule = backtesting_seconds_per_rule(frames["NVDA"], args.bt_rules)
+        rows[f"backtesting.py optimize (NVDA only; {args.bt_rules} rules timed, x {rules:,})"] = (
+            per_rule * rules)
+    except ImportError:
+        print("backtesting.py not installed: pip install 'satellite[bench]'")
+    base = rows[next(iter(rows))]
+    print(f"\n| engine | s for {rules:,} rules | x satellite (replaying) |\n|---|---|---|")
+    for name, seconds in rows.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / base:,.1f} |")
+    print(f"| satellite with the shared prefix (run once for all rules) | {shared_s:.2f} | "
+          f"{shared_s / base:.2f} |")
+
+
+CHILD = """
+import json, resource, sys, tempfile, time
+began = time.perf_counter()
+from pathlib import Path
+from backtests.tune import TuneRequest, run_tune
+from backtests.tune_grid import parse_grid
+from market.store import PriceStore
+from satellite.config import SatelliteConfig
+from strategies.registry import available
+settings = SatelliteConfig()
+params = parse_grid(json.loads(sys.argv[1]), "core_satellite", settings, available())
+result = run_tune(settings, PriceStore(Path(tempfile.mkdtemp())), TuneRequest("core_satellite", params))
+print(json.dumps({"seconds": time.perf_counter() - began, "rules": result.rules,
+                  "distinct": result.honesty.trials, "pbo": result.honesty.cscv.pbo,
+                  "sessions": result.folds[0].in_sample.sessions,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def scaling(sizes: list[str]) -> None:
+    print("\npart 2: `satellite tune core_satellite` end to end, default span, fresh process each")
+    subprocess.run([sys.executable, "-c", CHILD, json.dumps(SCALING["1k"])], cwd=ROOT,
+                   check=True, capture_output=True)  # warm the numba cache
+    print("| rules | distinct | seconds | max RSS MiB | PBO |\n|---|---|---|---|---|")
+    for size in sizes:
+        done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(SCALING[size])], cwd=ROOT,
+                              check=True, capture_output=True, text=True)
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"| {row['rules']:,} | {row['distinct']:,} | {row['seconds']:.2f} | "
+              f"{row['rss_mib']:.0f} | {row['pbo']:.2f} |", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--bt-rules", type=int, default=16, help="backtesting.py sample size")
     parser.add_argument("--skip-vectorbt", action="store_true")
+    parser.add_argument("--skip-comparable", action="store_true")
+    parser.add_argument("--scaling", default="1k,10k,100k,1M", help="sizes, or '' for none")
     args = parser.parse_args()
-    settings = SatelliteConfig()
-    store = PriceStore(Path(tempfile.mkdtemp()))  # bundled prices only
-    frames = store.load_frames(["NVDA", "NBIS", "CRWV"])
-    rules = 100 * 100
-    sessions = {t: len(f) for t, f in frames.items()}
-    print(f"grid: {rules:,} rules (trailing_pct x fixed_pct); sessions {sessions}; "
-          f"{os.cpu_count()} cores")
-    satellite_seconds(settings, store, True)  # warm-up: numba's cached compilation
-    shared = min(satellite_seconds(settings, store, True) for _ in range(3))
-    plain = min(satellite_seconds(settings, store, False) for _ in range(2))
-    per_k = {"satellite (shared prefix)": shared / rules * 1000,
-             "satellite (every session per rule)": plain / rules * 1000}
-    print(f"satellite: {shared:.2f} s for {rules:,} rules over all three tickers "
-          f"({plain:.2f} s without the shared prefix)")
-    if not args.skip_vectorbt:
-        trailing = np.round(np.repeat(np.arange(1, 101) * 0.005, 100), 4)
-        vectorbt_seconds({t: f.iloc[:300] for t, f in frames.items()}, trailing[:100], 100)
-        seconds = vectorbt_seconds(frames, trailing)
-        per_k["vectorbt from_signals, numba (3 tickers, trailing only)"] = seconds / rules * 1000
-        print(f"vectorbt: {seconds:.1f} s for {rules:,} columns per ticker")
-    try:
-        per_rule, sample = backtesting_seconds_per_rule(frames["NVDA"], args.bt_rules)
-        label = f"backtesting.py optimize (NVDA only; {sample} rules timed, extrapolated)"
-        per_k[label] = per_rule * 1000
-        print(f"backtesting.py: {per_rule * 1000:.0f} ms per rule on NVDA")
-    except ImportError:
-        print("backtesting.py not installed: pip install 'satellite[bench]'")
-    print()
-    print(f"{'engine':<72} {'s / 1,000 rules':>16} {'x satellite':>12}")
-    base = per_k["satellite (shared prefix)"]
-    for name, value in per_k.items():
-        print(f"{name:<72} {value:>16.4f} {value / base:>12,.0f}")
-    print("\nsatellite without the shared prefix vs the others: " + ", ".join(
-        f"{name.split(' ')[0]} {value / per_k['satellite (every session per rule)']:,.0f}x"
-        for name, value in per_k.items() if not name.startswith("satellite")))
+    if not args.skip_comparable:
+        comparable(args)
+    if args.scaling:
+        scaling(args.scaling.split(","))
 
 
 if __name__ == "__main__":

@@ -89,19 +89,32 @@ RULE = np.dtype([
 
 def rule_table(specs: list[StopSpec]) -> np.ndarray:
     """The RULE records of several specs (rows of a sweep)."""
-    table = np.zeros(len(specs), dtype=RULE)
-    for row, spec in zip(table, specs, strict=True):
-        row["fixed_pct"] = _nan(spec.fixed_pct)
-        row["trailing_pct"] = _nan(spec.trailing_pct)
-        row["trail_from_close"] = spec.trail_from == "close"
-        row["atr_mult"] = _nan(spec.atr_mult)
-        row["time_sessions"] = _nan(spec.time_sessions)
-        row["take_profit_pct"] = _nan(spec.take_profit_pct)
-        row["breaker_drawdown"] = _nan(spec.breaker_drawdown)
-        row["rearm_recovery"] = (_nan(spec.breaker_rearm_recovery)
-                                 if spec.breaker_rearm_recovery is not None
-                                 else _nan(spec.breaker_drawdown) / 2)
-        row["rearm_sessions"] = spec.breaker_rearm_sessions or -1
+    rows = [spec_numbers(spec) for spec in specs]
+    return rule_columns({name: np.array([row[name] for row in rows], dtype=np.float64)
+                         for name in StopSpec.__dataclass_fields__}, len(specs))
+
+
+def spec_numbers(spec: StopSpec) -> dict[str, float]:
+    """A spec's fields as numbers (None: NaN; trail_from: 1.0 for "close"), rule_columns'
+    input."""
+    numbers = {name: _nan(value) for name, value in spec.as_dict().items() if name != "trail_from"}
+    numbers["trail_from"] = 1.0 if spec.trail_from == "close" else 0.0
+    return numbers
+
+
+def rule_columns(columns: dict[str, np.ndarray], count: int) -> np.ndarray:
+    """RULE records from one array (or number) per StopSpec field in spec_numbers' form: a
+    sweep builds its grid's rules with numpy, no spec per rule."""
+    table = np.zeros(count, dtype=RULE)
+    for name in ("fixed_pct", "trailing_pct", "atr_mult", "time_sessions", "take_profit_pct",
+                 "breaker_drawdown"):
+        table[name] = columns[name]
+    table["trail_from_close"] = np.asarray(columns["trail_from"]) == 1.0
+    recovery = np.broadcast_to(np.asarray(columns["breaker_rearm_recovery"], np.float64), count)
+    table["rearm_recovery"] = np.where(np.isnan(recovery), table["breaker_drawdown"] / 2, recovery)
+    sessions = np.broadcast_to(np.asarray(columns["breaker_rearm_sessions"], np.float64), count)
+    table["rearm_sessions"] = np.where(np.isnan(sessions) | (sessions == 0), -1,
+                                       np.nan_to_num(sessions)).astype(np.int64)
     return table
 
 

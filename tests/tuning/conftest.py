@@ -8,6 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from backtests.cscv import block_index
+from backtests.sweep_kernel import METRICS
+from backtests.tune_folds import Span
+from backtests.tune_sweep import Sweeper, sweep_chunk
 from market.store import PriceStore
 from satellite.config import SatelliteConfig
 
@@ -49,3 +53,12 @@ def perturbed(frames: dict[str, pd.DataFrame], after: pd.Timestamp,
 
 
 Perturb = Callable[[dict[str, pd.DataFrame], pd.Timestamp], dict[str, pd.DataFrame]]
+
+
+def sweep_table(sweeper: Sweeper, span: Span) -> np.ndarray:
+    """Every rule's METRICS over one span (grid rows), straight from the sweep's chunks."""
+    table = np.full((sweeper.grid.size, len(METRICS)), np.nan)
+    for job in sweeper.jobs(sweeper.groups([span]), 0, block_index(span.sessions, 2), 2):
+        out = sweep_chunk(job)
+        table[out.rows] = out.metrics[0]
+    return table

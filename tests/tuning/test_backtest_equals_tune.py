@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from backtests.run import run_backtest
 from backtests.sweep_kernel import METRICS
-from backtests.tune import TuneRequest, full_stats, run_tune
+from backtests.tune import full_stats, make_folds
 from backtests.tune_grid import overrides, parse_grid
+from backtests.tune_sweep import Sweeper
 from satellite.config import SatelliteConfig
 from strategies.registry import available
 from strategies.stops import StopSpec
 from tests.backtests.random_runs import stop_specs
-from tests.tuning.conftest import FrameStore
+from tests.tuning.conftest import FrameStore, sweep_table
 
 STRATEGIES = ["core_satellite", "event_pullback", "no_chase", "relative_strength", "swing"]
 STARTS = [None, "2024-11-01", "2025-06-02"]
@@ -52,11 +53,11 @@ def test_backtest_equals_tune(bundled_frames: dict[str, pd.DataFrame], strategy:
     settings_, store = SatelliteConfig(), FrameStore(bundled_frames)
     begin = pd.Timestamp(start) if start else None
     params = parse_grid(grid(spec), strategy, settings_, available())
-    tuned = run_tune(settings_, store, TuneRequest(strategy, params, start=begin))  # type: ignore[arg-type]
-    assert len(tuned.rules) == 1
+    sweeper = Sweeper(settings_, store, strategy, params, begin)  # type: ignore[arg-type]
+    assert sweeper.grid.size == 1
+    tuned = sweep_table(sweeper, make_folds(sweeper.sessions(), None, None)[0].in_sample)[0]
     backtest = run_backtest(settings_, store, strategy, start=begin,  # type: ignore[arg-type]
-                            overrides=overrides(tuned.rules[0]))
+                            overrides=overrides(sweeper.grid.rule(0)))
     expected = full_stats(backtest.portfolio, backtest.kernel.trades)
     for k, name in enumerate(METRICS):
-        assert agree(tuned.in_sample[0, k], expected[name]), (name, tuned.in_sample[0, k],
-                                                              expected[name])
+        assert agree(tuned[k], expected[name]), (name, tuned[k], expected[name])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backtests.tune_grid import combinations, parse_grid, parse_spec
+from backtests.tune_grid import Grid, parse_grid, parse_spec
 from satellite.config import SatelliteConfig
 from satellite.errors import UserInputError
 from strategies.registry import available
@@ -44,7 +44,11 @@ def test_names_and_values_are_validated() -> None:
     params = parse_grid(["swing.window=10:30:10", "stops.atr_mult=2,3"], "swing", settings, found)
     assert [p.name for p in params] == ["window", "stops.atr_mult"]
     assert not params[0].vectorised and params[1].vectorised
-    assert len(combinations(params)) == 6
+    grid = Grid(tuple(params))
+    assert grid.size == 6 and grid.rule(5) == {"window": 30, "stops.atr_mult": 3}
+    groups = list(grid.groups())
+    assert [values for values, _ in groups] == [{"window": 10}, {"window": 20}, {"window": 30}]
+    assert [rows.tolist() for _, rows in groups] == [[0, 1], [2, 3], [4, 5]]
 
 
 @pytest.mark.parametrize("args", [

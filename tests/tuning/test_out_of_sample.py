@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -10,14 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backtests.sweep_kernel import METRICS, run_rules
-from backtests.tune import Span, Sweeper, TuneRequest, make_folds, run_tune
+from backtests.sweep_kernel import METRICS
+from backtests.tune import TuneRequest, make_folds, run_tune
 from backtests.tune_exec import open_executor
 from backtests.tune_grid import parse_grid
+from backtests.tune_sweep import Sweeper
 from satellite.config import SatelliteConfig
 from strategies.registry import available
 from tests.conftest import Invoke
-from tests.tuning.conftest import FrameStore, perturbed
+from tests.tuning.conftest import FrameStore, perturbed, sweep_table
 
 GRID = ["stops.trailing_pct=0.06:0.30:0.04", "stops.fixed_pct=none,0.08,0.15"]
 
@@ -27,11 +29,9 @@ def request(settings: SatelliteConfig, **fields: object) -> TuneRequest:
     return TuneRequest("core_satellite", params, **fields)  # type: ignore[arg-type]
 
 
-def span_table(sweeper: Sweeper, span: Span) -> np.ndarray:
-    table = np.full((len(sweeper.rules), len(METRICS)), np.nan)
-    for rows, task in sweeper.tasks(span):
-        table[rows] = run_rules(*task)
-    return table
+def sweeper(settings: SatelliteConfig, frames: dict[str, pd.DataFrame]) -> Sweeper:
+    ask = request(settings)
+    return Sweeper(settings, FrameStore(frames), ask.strategy, ask.params)  # type: ignore[arg-type]
 
 
 def test_split_ranking_ignores_later_prices(
@@ -41,33 +41,45 @@ def test_split_ranking_ignores_later_prices(
     ask = request(settings, split=split)
     base = run_tune(settings, FrameStore(bundled_frames), ask)  # type: ignore[arg-type]
     moved = run_tune(settings, FrameStore(perturbed(bundled_frames, split)), ask)  # type: ignore[arg-type]
-    assert np.array_equal(base.in_sample, moved.in_sample, equal_nan=True)
-    assert np.array_equal(base.order, moved.order)
+    assert np.array_equal(base.stream.scores.in_sample, moved.stream.scores.in_sample, equal_nan=True)
+    assert [r.row for r in base.honesty.top] == [r.row for r in moved.honesty.top]
+    assert base.honesty.cscv.pbo == moved.honesty.cscv.pbo
+    assert [r.deflated for r in base.honesty.top] == [r.deflated for r in moved.honesty.top]
     assert np.array_equal(list(base.benchmark["in_sample"].values()),
                           list(moved.benchmark["in_sample"].values()), equal_nan=True)
-    assert base.out_of_sample is not None and moved.out_of_sample is not None
-    assert not np.allclose(base.out_of_sample, moved.out_of_sample, equal_nan=True)
+    assert not np.allclose(base.stream.scores.out_of_sample, moved.stream.scores.out_of_sample,
+                           equal_nan=True)
 
 
 def test_walk_forward_folds_use_no_data_past_their_boundaries(
     settings: SatelliteConfig, bundled_frames: dict[str, pd.DataFrame]
 ) -> None:
-    ask = request(settings, walk_forward=3)
-    base = Sweeper(settings, FrameStore(bundled_frames), ask)  # type: ignore[arg-type]
-    folds = make_folds(base.sessions(), None, 3)
-    assert len(folds) == 3
-    for fold in folds:
-        oos = fold.out_of_sample
-        assert oos is not None and fold.in_sample.end < oos.start
-        moved_is = Sweeper(settings, FrameStore(perturbed(bundled_frames, fold.in_sample.end)), ask)  # type: ignore[arg-type]
-        assert np.array_equal(span_table(base, fold.in_sample),
-                              span_table(moved_is, fold.in_sample), equal_nan=True)
-        moved_oos = Sweeper(settings, FrameStore(perturbed(bundled_frames, oos.end)), ask)  # type: ignore[arg-type]
-        assert np.array_equal(span_table(base, oos), span_table(moved_oos, oos), equal_nan=True)
-    result = run_tune(settings, FrameStore(bundled_frames), ask)  # type: ignore[arg-type]
-    tables = [span_table(base, fold.out_of_sample) for fold in folds if fold.out_of_sample]
-    assert result.out_of_sample is not None
-    assert np.allclose(result.out_of_sample, np.mean(tables, axis=0), equal_nan=True)
+    base = sweeper(settings, bundled_frames)
+    for rolling in (False, True):
+        folds = make_folds(base.sessions(), None, 3, rolling)
+        assert len(folds) == 3
+        for fold in folds:
+            oos = fold.out_of_sample
+            assert oos is not None and fold.in_sample.end < oos.start
+            moved_is = sweeper(settings, perturbed(bundled_frames, fold.in_sample.end))
+            assert np.array_equal(sweep_table(base, fold.in_sample),
+                                  sweep_table(moved_is, fold.in_sample), equal_nan=True)
+            moved_oos = sweeper(settings, perturbed(bundled_frames, oos.end))
+            assert np.array_equal(sweep_table(base, oos), sweep_table(moved_oos, oos), equal_nan=True)
+        if rolling:  # each fold ranks on the block just before its out-of-sample block
+            for before, after in itertools.pairwise(folds):
+                assert after.in_sample == before.out_of_sample
+            assert abs(folds[0].in_sample.sessions - folds[0].out_of_sample.sessions) <= 1  # type: ignore[union-attr]
+        else:  # anchored: every fold starts at the first session
+            assert len({f.in_sample.start for f in folds}) == 1
+        result = run_tune(settings, FrameStore(bundled_frames),  # type: ignore[arg-type]
+                          request(settings, walk_forward=3, rolling=rolling))
+        k = METRICS.index("sharpe")
+        tables = [sweep_table(base, fold.out_of_sample)[:, k] for fold in folds if fold.out_of_sample]
+        assert np.allclose(result.stream.scores.out_of_sample, np.mean(tables, axis=0), equal_nan=True)
+        ins = [sweep_table(base, fold.in_sample)[:, k] for fold in folds]
+        assert np.allclose(result.stream.scores.in_sample, np.mean(ins, axis=0), equal_nan=True)
+        assert result.honesty.span == folds[-1].in_sample
 
 
 def test_dask_local_cluster_gives_identical_results(
@@ -76,13 +88,17 @@ def test_dask_local_cluster_gives_identical_results(
 ) -> None:
     pytest.importorskip("distributed")
     monkeypatch.setattr("backtests.tune_exec.CELLS_PER_CHUNK", 64 * 100)  # several chunks
+    monkeypatch.setattr("backtests.tune_exec.MIN_CHUNK", 4)
     ask = request(settings, split=pd.Timestamp("2026-01-01"))
     store = FrameStore(bundled_frames)
     local = run_tune(settings, store, ask)  # type: ignore[arg-type]
     with open_executor("dask", workers=2) as pool:
         remote = run_tune(settings, store, ask, pool)  # type: ignore[arg-type]
-    assert np.array_equal(local.in_sample, remote.in_sample, equal_nan=True)
-    assert np.array_equal(local.out_of_sample, remote.out_of_sample, equal_nan=True)  # type: ignore[arg-type]
+    assert np.array_equal(local.stream.scores.in_sample, remote.stream.scores.in_sample, equal_nan=True)
+    assert np.array_equal(local.stream.scores.out_of_sample, remote.stream.scores.out_of_sample,
+                          equal_nan=True)
+    assert np.array_equal(local.stream.scores.klass, remote.stream.scores.klass)
+    assert json.dumps(local.as_json()) == json.dumps(remote.as_json())  # NaN == NaN as text
 
 
 def test_cli_split_prints_json_and_writes_heatmap_and_csv(invoke: Invoke, tmp_path: Path) -> None:
@@ -100,8 +116,14 @@ def test_cli_split_prints_json_and_writes_heatmap_and_csv(invoke: Invoke, tmp_pa
     assert "plotly" in html and "out-of-sample" in html and "take_profit_pct" in html
     assert len(pd.read_csv(table)) == 36
     results = Path(os.environ["XDG_DATA_HOME"]) / "satellite" / "results"  # the user data dir
-    assert len(list(results.glob("tune-core_satellite-*.csv"))) == 1
+    assert not list(results.glob("tune-core_satellite-*.csv"))  # only on request (--save)
+    for record in payload["top"]:
+        assert {"deflated_sharpe", "plateau", "equivalent", "flagged"} <= set(record)
+    assert 0 <= payload["pbo"] <= 1 and payload["blocks"] == 16
     shown = invoke("tune", "core_satellite", "--grid", "stops.trailing_pct=0.1,0.2", "--grid",
-                   "stops.fixed_pct=0.1,0.2", "--walk-forward", "2")
+                   "stops.fixed_pct=0.1,0.2", "--walk-forward", "2", "--rolling", "--blocks", "4",
+                   "--save")
     assert shown.exit_code == 0, shown.output
     assert "OOS (mean)" in shown.output and "NVDA buy & hold" in shown.output
+    assert "rolling folds" in shown.output and "PBO" in shown.output
+    assert len(list(results.glob("tune-core_satellite-*.csv"))) == 1
