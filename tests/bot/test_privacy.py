@@ -145,3 +145,27 @@ def test_an_unparseable_update_is_skipped_by_id_and_the_owner_still_answered(
     assert f"update {broken}" in stderr and "skipped" in stderr
     assert "CRITICAL" not in stderr and "Mbroken" not in stderr
     assert polls <= 15  # long polling as usual (the fake answers an idle poll after 0.2 s), no tight loop
+
+
+def test_the_position_book_and_buttons_leave_no_content_in_a_debug_log(api: FakeBotApi,
+                                                                       tmp_path: Path) -> None:
+    write_config(tmp_path, api.base_url)
+    bot = Bot(tmp_path, "--log-level", "debug")
+    try:
+        assert api.wait_for(lambda: len(api.calls("getUpdates")) >= 1, 60)
+        api.inject_message("/bought NBIS 7 97.6543 2026-07-01", OWNER, OWNER)
+        assert api.wait_for(lambda: any("Confirm?" in t for t in api.texts(OWNER)), 30)
+        question = next(m for m in api.messages(OWNER) if "Confirm?" in (m.get("text") or ""))
+        confirm = api.buttons(question)[0][1]
+        api.press(question, confirm, OWNER)
+        assert api.wait_for(lambda: any(t.startswith("Done:") for t in api.texts(OWNER)), 30)
+        api.inject_message("/daily 3", OWNER, OWNER)
+        assert api.wait_for(lambda: any("Portfolio by session" in t for t in api.texts(OWNER)), 30)
+    finally:
+        code, stderr = bot.stop()
+    assert code == 0, stderr[-2000:]
+    assert "Calling Bot API endpoint" in stderr and "answerCallbackQuery" in stderr  # the debug log is on
+    leaked = [marker for marker in ("97.6543", confirm, "Confirm?", "Done:", "Portfolio by session", "<pre>")
+              if marker in stderr]
+    assert not leaked, [line for line in stderr.splitlines() if any(m in line for m in leaked)][:5]
+    assert TOKEN not in stderr
