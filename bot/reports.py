@@ -43,12 +43,15 @@ def daily_rows(result: Timeline, core_close: pd.Series, count: int) -> list[Peri
 
 def weekly_rows(result: Timeline, core_close: pd.Series, count: int) -> list[PeriodRow]:
     index = result.value
-    weeks = pd.Series(index.index, index=index.index).groupby([d.isocalendar()[:2] for d in index.index])
+    weeks: dict[tuple[int, int], list[pd.Timestamp]] = {}
+    for session in index.index:
+        year, week, _ = session.isocalendar()
+        weeks.setdefault((year, week), []).append(session)
     rows, before = [], 1.0
-    for _, days in weeks:
-        first, last = days.iloc[0], days.iloc[-1]
+    for days in weeks.values():
+        first, last = days[0], days[-1]
         value = float(index[last])
-        pnl = float(result.pnl[days.to_numpy()].sum())
+        pnl = float(result.pnl[days].sum())
         rows.append(PeriodRow(last, float(result.usd[last]), value / before - 1, pnl,
                               _core_change(core_close, first, last)))
         before = value

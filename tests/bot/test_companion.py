@@ -236,3 +236,31 @@ def _book(config: Path) -> list[tuple[object, ...]]:
     with sqlite3.connect(config.parent / "data" / "satellite.db") as db:
         return db.execute("SELECT id, ticker, shares, exit_date, exit_price FROM positions "
                           "ORDER BY id").fetchall()
+
+
+def test_daily_weekly_and_levels(api: FakeBotApi, bot_config: Path) -> None:
+    async def script(bot: Session) -> None:
+        [daily] = await bot.ask("/daily 3")
+        lines = text(daily).removeprefix("<pre>").removesuffix("</pre>").splitlines()
+        assert lines[0] == "Portfolio by session, last 3" and lines[1].split()[-1] == "NVDA"
+        # the last session anything was held: NVDA stopped at 180.36 on 2025-11-07; with the
+        # proceeds of NBIS (118.06) and CRWV (130.22) from 2025-10-17: 100 x 428.64
+        assert lines[-1].startswith("2025-11-07    42,864.") and len(lines) == 5
+        [weekly] = await bot.ask("/weekly 2")
+        assert "Portfolio by week, last 2" in text(weekly)
+        [levels] = await bot.ask("/levels")  # the model stopped all three in 2025
+        assert text(levels) == "No open position after the close of 2026-07-02: no stop order needed."
+        await bot.press((await bot.ask("/bought CRWV 10 80.50 2026-07-01"))[0], "Confirm")
+        [levels] = await bot.ask("/levels")
+        [level] = levels_after(build_inputs(bot.context), pd.Timestamp("2026-07-02"))
+        assert text(levels).splitlines() == [
+            "Stops for 2026-07-06 (after the close of 2026-07-02):",
+            f"CRWV {level.level:.2f} trailing stop ({level.change:+.2f} since 2026-07-02); close "
+            f"{level.close:.2f}; trailing stop {level.level:.2f}"]
+        [bad] = await bot.ask("/daily 0")
+        assert text(bad).endswith("Usage: /daily [N]  (N from 1 to 50, default 10)")
+
+    run(api, bot_config, script)
+    html = [call.params.get("parse_mode") for call in api.calls("sendMessage")
+            if "<pre>" in _content(call.params)]
+    assert html == ["HTML", "HTML"]
