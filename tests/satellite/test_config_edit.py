@@ -97,8 +97,13 @@ def test_a_flagged_rule_needs_force_and_a_missing_flag_is_not_flagged() -> None:
 def test_tune_adopt_changes_only_the_stops_lines(invoke: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(SHIPPED.read_text())
-    result = invoke("--config", str(path), "tune", "core_satellite", "--grid",
-                    "stops.trailing_pct=0.1,0.2", "--grid", "stops.fixed_pct=none,0.3", "--adopt", "1")
+    grid = ["--grid", "stops.trailing_pct=0.1,0.2", "--grid", "stops.fixed_pct=none,0.3"]
+    flagged = json.loads(invoke("tune", "core_satellite", *grid, "--json").output)["top"][0]["flagged"]
+    if flagged:  # four rules over the default span do not beat luck: refused without --force
+        refused = invoke("--config", str(path), "tune", "core_satellite", *grid, "--adopt", "1")
+        assert refused.exit_code == 2 and "over-fitted" in refused.output
+        assert path.read_text() == SHIPPED.read_text()
+    result = invoke("--config", str(path), "tune", "core_satellite", *grid, "--adopt", "1", "--force")
     assert result.exit_code == 0, result.output
     new = path.read_text()
     changed = changed_lines(SHIPPED.read_text(), new)
