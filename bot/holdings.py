@@ -32,7 +32,7 @@ from bot.store import AlertStore
 from bot.workspace import Workspace
 from market.calendar import is_session
 from satellite.config import describe_error
-from satellite.config_positions import PositionConfig, PositionStop
+from satellite.config_positions import PositionConfig
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker
 from strategies.stops import StopSpec
@@ -169,8 +169,8 @@ class Holdings:
                                  f"(or `satellite data update {ticker}`)")
         purchase = Purchase(ticker, shares, price, day, dict(stop or {}))
         try:
-            config = PositionConfig(ticker=ticker, shares=shares, entry_date=day, entry_price=price,
-                                    stop=PositionStop(**purchase.stop))
+            config = PositionConfig.model_validate({"ticker": ticker, "shares": shares, "entry_date": day,
+                                                    "entry_price": price, "stop": purchase.stop})
         except ValidationError as err:  # a stop key or value out of range
             raise UserInputError(f"{ticker}: {describe_error(err, PositionConfig)}") from None
         resolve_position(ticker, config, self.defaults, self.context.store.load(ticker).frame)
