@@ -36,7 +36,7 @@ from market.store import PriceStore
 from satellite.config import SatelliteConfig
 from strategies.base import Strategy
 from strategies.registry import available, build_strategy
-from strategies.stops import StopSpec, rule_columns, spec_numbers
+from strategies.stops import StopSpec, canonical_rules, rule_columns, spec_numbers
 
 FNV_PRIME = np.uint64(1099511628211)
 
@@ -48,10 +48,13 @@ class SpanInputs(NamedTuple):
 
 
 class ChunkJob(NamedTuple):
-    """One task: rules (RULE records, grid rows `rows`) through every span."""
+    """One task: rules (RULE records, grid rows `rows`) through every span. Rules that are one
+    in canonical form (strategies.stops.canonical_rules) run once: `rules` holds each once and
+    `expand` maps every row to its rule."""
 
     rows: np.ndarray
     rules: np.ndarray
+    expand: np.ndarray
     spans: tuple[SpanInputs, ...]
     block_span: int  # the span whose block sums are kept (backtests/cscv.py)
     block_of: np.ndarray  # its block per session
@@ -71,12 +74,22 @@ def sweep_chunk(job: ChunkJob) -> ChunkOut:
         keep = k == job.block_span
         out = run_rules(span.market, span.orders, span.book, job.rules,
                         job.block_of if keep else None, job.blocks)
-        metrics.append(out.metrics)
-        fingerprint = (fingerprint * FNV_PRIME) ^ out.fingerprints
+        metrics.append(out.metrics[job.expand])
+        fingerprint = (fingerprint * FNV_PRIME) ^ out.fingerprints[job.expand]
         if keep:
-            blocks = out.blocks
+            blocks = out.blocks[job.expand]
     assert blocks is not None
     return ChunkOut(job.rows, np.stack(metrics), blocks, fingerprint)
+
+
+def distinct_rules(rules: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the first row of each distinct RULE record, each row's distinct index); NaN equals NaN."""
+    names = rules.dtype.names or ()
+    key = np.column_stack([np.nan_to_num(rules[name].astype(np.float64), nan=-np.inf)
+                           for name in names])
+    rows = np.ascontiguousarray(key).view(f"V{8 * len(names)}").ravel()
+    _, first, expand = np.unique(rows, return_index=True, return_inverse=True)
+    return first, expand.ravel()
 
 
 class Group(NamedTuple):
@@ -106,6 +119,7 @@ class Sweeper:
         self.grid = Grid(tuple(params))
         self.start, self.end = start, end
         self._history: dict[Span, tuple[PricePanel, list[AlignedEvent]]] = {}
+        self._inputs: dict[tuple[str, Span], SpanInputs] = {}
 
     def sessions(self) -> pd.DatetimeIndex:
         span = resolve_span(self.frames, self.start, self.end)
@@ -121,16 +135,26 @@ class Sweeper:
     def build(self, values: dict[str, Any]) -> Strategy:
         return build_strategy(self.strategy, self.settings, overrides(values), self.strategies)
 
-    def inputs(self, strategy: Strategy, span: Span) -> SpanInputs:
-        history, aligned = self._span_history(span)
-        run = prepare_run(strategy, history, aligned, span.start, self.execution)
-        return SpanInputs(run.market, run.orders, run.book)
+    def inputs(self, values: dict[str, Any], span: Span) -> SpanInputs:
+        """The kernel's inputs of the strategy built with `values` over a span (computed once:
+        the ranked rules' re-runs reuse their group's)."""
+        fixed = {name: value for name, value in values.items() if not self._vectorised(name)}
+        key = (repr(sorted(fixed.items(), key=str)), span)
+        if key not in self._inputs:
+            strategy = self.build(fixed)
+            history, aligned = self._span_history(span)
+            run = prepare_run(strategy, history, aligned, span.start, self.execution)
+            self._inputs[key] = SpanInputs(run.market, run.orders, run.book)
+        return self._inputs[key]
+
+    def _vectorised(self, name: str) -> bool:
+        return any(p.name == name and p.vectorised for p in self.grid.params)
 
     def groups(self, spans: list[Span]) -> list[Group]:
         out = []
         for values, rows in self.grid.groups():
-            strategy = self.build(values)
-            inputs = tuple(self.inputs(strategy, span) for span in spans)
+            strategy = self.build(values)  # its stop spec: the base of the group's rules
+            inputs = tuple(self.inputs(values, span) for span in spans)
             replayed = sum(len(i.market.close) - prefix_length(i.book, i.market) for i in inputs)
             out.append(Group(values, rows, spec_numbers(strategy.stop_spec), inputs,
                              chunk_size(len(rows), replayed)))
@@ -140,8 +164,10 @@ class Sweeper:
              blocks: int) -> Iterator[ChunkJob]:
         for group in groups:
             for rows in chunks(group.rows, group.size):
-                rules = rule_columns(self.grid.columns(rows, group.base), len(rows))
-                yield ChunkJob(rows, rules, group.spans, block_span, block_of, blocks)
+                rules = canonical_rules(rule_columns(self.grid.columns(rows, group.base), len(rows)))
+                first, expand = distinct_rules(rules)
+                yield ChunkJob(rows, rules[first], expand, group.spans, block_span, block_of,
+                               blocks)
 
     def spec(self, row: int) -> tuple[Strategy, StopSpec]:
         """The strategy and stop spec of one grid row (what `backtest --set` would build)."""
@@ -150,8 +176,8 @@ class Sweeper:
 
     def returns(self, row: int, span: Span) -> np.ndarray:
         """Daily returns of one rule over a span (a run of the fill engine, everything kept)."""
-        strategy, spec = self.spec(row)
-        inputs = self.inputs(strategy, span)
+        _, spec = self.spec(row)
+        inputs = self.inputs(self.grid.rule(row), span)
         record = simulate(inputs.market, inputs.orders, inputs.book, spec.rule()).record
         return value_returns(record.value, inputs.book.init_cash)
 

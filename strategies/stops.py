@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
+from numba import njit
 
 from satellite.config import StopsConfig
 
@@ -118,6 +119,22 @@ def rule_columns(columns: dict[str, np.ndarray], count: int) -> np.ndarray:
     return table
 
 
+def canonical_rules(table: np.ndarray) -> np.ndarray:
+    """The same RULE records with every field that can never act switched off, so rules that
+    differ only there are seen to be one (a sweep runs it once):
+    - a fixed stop at or above the trailing one (fixed_pct >= trailing_pct): the fixed level
+      entry x (1 - fixed) is never above max(entry, reference) x (1 - trailing), and
+      stop_level_nb keeps the highest, so the level (and every fill) is the trailing rule's;
+    - the re-arm fields of a rule without a breaker."""
+    out = table.copy()
+    never = ~np.isnan(out["trailing_pct"]) & (out["fixed_pct"] >= out["trailing_pct"])
+    out["fixed_pct"][never] = np.nan
+    off = np.isnan(out["breaker_drawdown"])
+    out["rearm_recovery"][off] = np.nan
+    out["rearm_sessions"][off] = -1
+    return out
+
+
 def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
@@ -139,9 +156,19 @@ def atr_before_bar(
     Row t is the mean over rows t - window .. t - 1 (NaN until a full window exists), so a
     stop checked during bar t never uses bar t's own range.
     """
-    ranges = true_range(high, low, close)
+    return _window_means_nb(true_range(high, low, close), window)
+
+
+@njit(cache=True)
+def _window_means_nb(ranges: np.ndarray, window: int) -> np.ndarray:
+    """Row t: the mean of rows t - window .. t - 1, summed in row order as numpy's mean over
+    axis 0 does (NaN when one is NaN, and for the first `window` rows)."""
     sessions, columns = ranges.shape
     out = np.full((sessions, columns), np.nan)
     for t in range(window, sessions):
-        out[t] = ranges[t - window : t].mean(axis=0)
+        for j in range(columns):
+            total = 0.0
+            for k in range(t - window, t):
+                total += ranges[k, j]
+            out[t, j] = total / window
     return out
