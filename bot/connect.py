@@ -54,9 +54,11 @@ async def start_telegram(application: App) -> None:
         await application.bot.set_my_commands(bot_commands())
     except (NetworkError, TelegramError) as err:
         log.warning("could not set the command menu (%s); the commands still work", _describe(err))
-    await application.start()
+    if not application.running:
+        await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
+    if not application.updater.running:
+        await application.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES)
 
 
 async def reconnect(application: App, first_delay: float, connected: Callable[[], Awaitable[None]]) -> None:
@@ -73,7 +75,11 @@ async def reconnect(application: App, first_delay: float, connected: Callable[[]
             delay = min(delay * 2, RECONNECT_MAX)
             log.warning("the Bot API is still unreachable (%s); next try in %g s", _describe(err), delay)
             continue
-        await start_telegram(application)
+        try:
+            await start_telegram(application)
+        except (NetworkError, TelegramError) as err:  # reached, then lost again before polling started
+            log.warning("polling could not start (%s); next try in %g s", _describe(err), delay)
+            continue
         log.info("connected to the Bot API as @%s: delivering what was queued", application.bot.username)
         await connected()
         return
