@@ -26,6 +26,8 @@ from backtests.tune_grid import Grid
 from backtests.tune_sweep import ChunkOut
 
 SHARPE, TRADES = METRICS.index("sharpe"), METRICS.index("trades")
+CANDIDATES = 4096
+"""Rows of a chunk sorted for the ranking when they hold `top` classes (else all are)."""
 
 
 @njit(cache=True)
@@ -155,7 +157,7 @@ class TuneStream:
         new = np.flatnonzero(ids >= before)
         new = new[np.unique(ids[new], return_index=True)[1]]  # first rule of each new class
         self.first_row.append(rows[new])
-        self._keep_blocks(out.blocks[new])
+        self._keep_blocks(out.blocks[out.block_rows[new]])
         self.sharpes.add(out.metrics[self.block_span][new, SHARPE])
         self._rank(rows, ids, in_sample, oos)
         if self._writer is not None:
@@ -182,7 +184,14 @@ class TuneStream:
         ok = np.isfinite(score) & (in_sample[:, TRADES] >= self.min_trades)
         self.eligible += int(ok.sum())
         good = np.flatnonzero(ok)
-        good = good[np.argsort(score[good] if self.minimised else -score[good], kind="stable")]
+        key = score[good] if self.minimised else -score[good]
+        if len(good) > CANDIDATES:  # the best CANDIDATES rows cover `top` classes but rarely
+            near = np.argpartition(key, CANDIDATES)[:CANDIDATES]
+            cut = key[near].max()
+            near = np.flatnonzero(key <= cut)  # every row tied with the last one too
+            if len(np.unique(ids[good[near]])) >= self.top:
+                good, key = good[near], key[near]
+        good = good[np.argsort(key, kind="stable")]
         seen = {r.klass for r in self.ranked}
         for i in good:
             if len(seen) >= self.top and not self._better(score[i], self.ranked[-1].score):

@@ -64,7 +64,8 @@ class ChunkJob(NamedTuple):
 class ChunkOut(NamedTuple):
     rows: np.ndarray
     metrics: np.ndarray  # spans x rules x METRICS
-    blocks: np.ndarray  # rules x blocks x BLOCK_FIELDS (of the block span)
+    blocks: np.ndarray  # distinct rules x blocks x BLOCK_FIELDS (of the block span)
+    block_rows: np.ndarray  # per rule: its row of `blocks`
     fingerprints: np.ndarray  # uint64 per rule, over every span: equal iff fills are
 
 
@@ -77,9 +78,9 @@ def sweep_chunk(job: ChunkJob) -> ChunkOut:
         metrics.append(out.metrics[job.expand])
         fingerprint = (fingerprint * FNV_PRIME) ^ out.fingerprints[job.expand]
         if keep:
-            blocks = out.blocks[job.expand]
+            blocks = out.blocks
     assert blocks is not None
-    return ChunkOut(job.rows, np.stack(metrics), blocks, fingerprint)
+    return ChunkOut(job.rows, np.stack(metrics), blocks, job.expand, fingerprint)
 
 
 def distinct_rules(rules: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
