@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.messages import TITLES
 from tests.bot.conftest import GROUP, OWNER, STRANGER, write_config
 from tests.bot.fake_bot_api import TOKEN, FakeBotApi
 from tests.bot.test_bot_cli import SATELLITE
@@ -122,7 +123,10 @@ def test_strangers_updates_leave_no_content_in_a_debug_log(api: FakeBotApi, tmp_
     assert not leaked, [line for line in stderr.splitlines() if any(m in line for m in leaked)][:5]
     assert stderr.count("not on the allow-list") >= len(updates)
     assert "skipped" not in stderr  # every kind above is a valid update: the library parsed them all
-    assert {m["chat"]["id"] for m in api.messages()} == {OWNER}  # nobody else was answered
+    # nobody else was answered; the allowed group gets the catch-up's alerts (every chat_ids chat does)
+    assert {m["chat"]["id"] for m in api.messages()} <= {OWNER, GROUP}
+    to_group = [m.get("text") or m.get("caption") or "" for m in api.messages() if m["chat"]["id"] == GROUP]
+    assert all(text.startswith(tuple(TITLES.values())) for text in to_group), to_group
 
 
 def test_an_unparseable_update_is_skipped_by_id_and_the_owner_still_answered(
