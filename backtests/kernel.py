@@ -106,7 +106,7 @@ def span_nb(t0: int, t1: int, market: Market, orders: Orders, book: Book, rule: 
     """Bars t0..t1-1 of one run: the state moves on, the record (if it has room) keeps them."""
     keep = record.cash.shape[0] > 0
     for t in range(t0, t1):
-        nf = bar_step_nb(t, market, orders, book, rule, state, scratch)
+        nf = bar_step_nb(t, market, orders, book, rule, state, scratch, keep)
         _fold_fills_nb(nf, state, scratch, record)
         returns_step_nb(t, state.account[0].value, state.stats[0], record)
         if keep:

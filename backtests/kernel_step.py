@@ -48,9 +48,11 @@ from strategies.stops import BREAKER, CAP, NO_STOP, SIGNAL
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
 def bar_step_nb(t: int, market: Market, orders: Orders, book: Book, rule: RecordView,
-                state: State, scratch: Scratch) -> int:
+                state: State, scratch: Scratch, weights: bool) -> int:
     """Bar t of one run: its fills go to scratch.fills (the count is returned), the state
-    moves to after the close of t, scratch.bar keeps the bar's stop levels and open weights."""
+    moves to after the close of t, scratch.bar keeps the bar's stop levels and, with
+    `weights`, its open weights (what a full run records; the sweep, which records nothing,
+    skips them: they were half of its time)."""
     total_over = _begin_bar_nb(t, market, book, state, scratch)
     breach = total_over
     for j in range(state.positions.shape[0]):
@@ -67,7 +69,8 @@ def bar_step_nb(t: int, market: Market, orders: Orders, book: Book, rule: Record
     nf = _open_entries_nb(t, market, orders, book, state, scratch, nf)
     if breach:
         nf = trim_nb(t, market, book, state, scratch, nf, total_over)
-    _open_weights_nb(t, market, state, scratch)
+    if weights:
+        _open_weights_nb(t, market, state, scratch)
     nf = _bar_exits_nb(t, market, book, rule, state, scratch, nf)
     nf = _limit_entries_nb(t, market, orders, book, state, scratch, nf)
     _close_nb(t, market, book, rule, state)

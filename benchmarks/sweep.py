@@ -185,7 +185,7 @@ def comparable(args: argparse.Namespace) -> None:
 
 
 CHILD = """
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
 began = time.perf_counter()
 from pathlib import Path
 from backtests.tune import TuneRequest, run_tune
@@ -193,13 +193,24 @@ from backtests.tune_grid import parse_grid
 from market.store import PriceStore
 from satellite.config import SatelliteConfig
 from strategies.registry import available
+
+
+def peak_mib():
+    """This process's peak RSS (VmHWM: getrusage's maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 settings = SatelliteConfig()
 params = parse_grid(json.loads(sys.argv[1]), "core_satellite", settings, available())
 result = run_tune(settings, PriceStore(Path(tempfile.mkdtemp())), TuneRequest("core_satellite", params))
 print(json.dumps({"seconds": time.perf_counter() - began, "rules": result.rules,
                   "distinct": result.honesty.trials, "pbo": result.honesty.cscv.pbo,
                   "sessions": result.folds[0].in_sample.sessions,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mib": peak_mib()}))
 """
 
 
