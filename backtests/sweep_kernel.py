@@ -116,7 +116,7 @@ def _chunk_nb(first: int, last: int, t0: int, market: Market, orders: Orders, bo
             out[r, :] = np.inf  # a buffer was too small: run_rules raises
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def rules_nb(t0: int, market: Market, orders: Orders, book: Book, rules: np.ndarray,
              positions: np.ndarray, account: np.ndarray, stats: np.ndarray, lots: Lots,
              scratch: Scratch, record: Record, chunks: int, out: np.ndarray,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -40,13 +41,23 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Chunks one after the other in this process; each is parallel over rules (prange)."""
+    """Chunks one after the other in this process, each parallel over rules (prange); the
+    next chunk runs on a worker thread while the caller takes in the last one (the kernel
+    releases the GIL), so at most two chunks are in memory."""
 
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any],
             done: Callable[[], None]) -> Iterator[Any]:
-        for task in tasks:
-            yield fn(task)
-            done()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sweep") as worker:
+            pending: Future[Any] | None = None
+            for task in tasks:
+                running = worker.submit(fn, task)
+                if pending is not None:
+                    yield pending.result()
+                    done()
+                pending = running
+            if pending is not None:
+                yield pending.result()
+                done()
 
 
 class DaskExecutor:

@@ -129,8 +129,8 @@ class TuneStream:
     csv_file: IO[str] | None = None
     scores: Scores = field(init=False)
     classes: ClassTable = field(default_factory=ClassTable)
-    class_blocks: list[np.ndarray] = field(default_factory=list)  # per chunk: its new classes
-    first_row: list[np.ndarray] = field(default_factory=list)  # per chunk: its new classes'
+    class_blocks: np.ndarray = field(init=False)  # per class: CSCV sums (rows up to count)
+    first_row: np.ndarray = field(init=False)  # per class: its first grid row
     sharpes: Welford = field(default_factory=Welford)
     ranked: list[Ranked] = field(default_factory=list)
     eligible: int = 0
@@ -139,6 +139,10 @@ class TuneStream:
         n = self.grid.size
         self.scores = Scores(np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
                              np.full(n, -1, np.int32))
+        # room for every rule being a class of its own: np.empty takes memory only as the
+        # classes are written, so RSS follows the distinct rules and nothing is ever copied
+        self.class_blocks = np.empty((n, 0, 2))
+        self.first_row = np.empty(n, np.int64)
         self._writer = csv.writer(self.csv_file) if self.csv_file is not None else None
         self.k = METRICS.index(self.metric)
         self.minimised = self.metric == "max_drawdown"
@@ -156,27 +160,25 @@ class TuneStream:
         scores.klass[rows] = ids
         new = np.flatnonzero(ids >= before)
         new = new[np.unique(ids[new], return_index=True)[1]]  # first rule of each new class
-        self.first_row.append(rows[new])
-        self._keep_blocks(out.blocks[out.block_rows[new]])
+        self.first_row[before : self.classes.count] = rows[new]
+        self._keep_blocks(before, out.blocks[out.block_rows[new]])
         self.sharpes.add(out.metrics[self.block_span][new, SHARPE])
         self._rank(rows, ids, in_sample, oos)
         if self._writer is not None:
             self._write(rows, ids, in_sample, oos)
 
-    def _keep_blocks(self, blocks: np.ndarray) -> None:
-        self.class_blocks.append(cscv_sums(blocks, self.metric))
+    def _keep_blocks(self, before: int, blocks: np.ndarray) -> None:
+        if self.class_blocks.shape[1] != blocks.shape[1]:
+            self.class_blocks = np.empty((self.grid.size, blocks.shape[1], 2))
+        self.class_blocks[before : self.classes.count] = cscv_sums(blocks, self.metric)
 
     def blocks(self) -> np.ndarray:
         """classes x blocks x 2: the CSCV sums of every class (class id order)."""
-        joined = np.concatenate(self.class_blocks)
-        self.class_blocks = [joined]
-        return joined
+        return self.class_blocks[: self.classes.count]
 
     def first_rows(self) -> np.ndarray:
         """The first grid row of each class (class id order)."""
-        joined = np.concatenate(self.first_row)
-        self.first_row = [joined]
-        return joined
+        return self.first_row[: self.classes.count]
 
     def _rank(self, rows: np.ndarray, ids: np.ndarray, in_sample: np.ndarray,
               oos: np.ndarray | None) -> None:
