@@ -55,7 +55,8 @@ def write_heatmap(result: TuneResult, path: Path) -> None:
              ("out-of-sample best", result.oos_best(), "circle-open")]
     steps = range(len(slider.values)) if slider is not None else range(1)
     figure = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels],
-                           horizontal_spacing=0.12)
+                           horizontal_spacing=0.14)
+    ends = [figure.layout[f"xaxis{c + 1 if c else ''}"].domain[1] for c in range(len(panels))]
     colours = "RdYlGn_r" if result.metric == "max_drawdown" else "RdYlGn"
     at = np.unravel_index(chosen if chosen is not None else 0, result.grid.shape)
     for s in steps:
@@ -70,7 +71,8 @@ def write_heatmap(result: TuneResult, path: Path) -> None:
             traces.append((go.Heatmap(
                 z=table[rows], x=[_label(v) for v in x_param.values],
                 y=[_label(v) for v in y_param.values], zmin=low, zmax=high, colorscale=colours,
-                colorbar={"x": (c + 1) / len(panels) - 0.02, "len": 0.9, "title": result.metric},
+                colorbar={"x": ends[c] + 0.01, "len": 0.9, "thickness": 14,
+                          "title": result.metric},
                 visible=s == 0, name=title,
                 hovertemplate=f"{x_param.name}=%{{x}}<br>{y_param.name}=%{{y}}<br>"
                 f"{result.metric}=%{{z:.4f}}<extra>{title}</extra>"), c))
@@ -86,7 +88,7 @@ def write_heatmap(result: TuneResult, path: Path) -> None:
         for trace, c in traces:
             figure.add_trace(trace, row=1, col=c + 1)
         figure.update_xaxes(title_text=x_param.name)
-        figure.update_yaxes(title_text=y_param.name)
+        figure.update_yaxes(title_text=y_param.name, row=1, col=1)
     sliders = []
     if slider is not None:
         counts = [len(t) for t in _trace_steps(figure, len(steps))]

@@ -21,7 +21,7 @@ from backtests.plateau import Plateau, plateau
 from backtests.sweep_kernel import METRICS
 from backtests.tune_folds import Span
 from backtests.tune_grid import Grid
-from backtests.tune_stream import Ranked, TuneStream
+from backtests.tune_stream import TuneStream
 from backtests.tune_sweep import Sweeper
 
 PBO_LIMIT = 0.5
@@ -142,6 +142,3 @@ def assess(stream: TuneStream, sweeper: Sweeper, span: Span, seed: int = 0) -> H
 
 def _named(values: np.ndarray) -> dict[str, float]:
     return dict(zip(METRICS, map(float, values), strict=True))
-
-
-__all__ = ["Honesty", "Ranked", "TopRule", "assess"]

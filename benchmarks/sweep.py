@@ -196,7 +196,7 @@ from strategies.registry import available
 
 
 def peak_mib():
-    """This process's peak RSS (VmHWM: getrusage's maxrss would carry the parent's over exec)."""
+    # this process's peak RSS (VmHWM: getrusage's maxrss would carry the parent's over exec)
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024

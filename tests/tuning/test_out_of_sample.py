@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,8 @@ def test_cli_split_prints_json_and_writes_heatmap_and_csv(invoke: Invoke, tmp_pa
     assert set(payload["benchmark"]) == {"in_sample", "out_of_sample"}
     html = page.read_text()
     assert "plotly" in html and "out-of-sample" in html and "take_profit_pct" in html
+    assert "chosen rule (best in-sample)" in html and "out-of-sample best" in html
+    assert len(set(re.findall(r'"zmin":([-0-9.e]+)', html))) == 2  # a colour scale per panel
     assert len(pd.read_csv(table)) == 36
     results = Path(os.environ["XDG_DATA_HOME"]) / "satellite" / "results"  # the user data dir
     assert not list(results.glob("tune-core_satellite-*.csv"))  # only on request (--save)
