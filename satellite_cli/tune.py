@@ -38,13 +38,12 @@ def tune(
     split: Annotated[str | None, typer.Option(
         help="rank before DATE (YYYY-MM-DD), re-score from DATE")] = None,
     walk_forward: Annotated[int | None, typer.Option(
-        "--walk-forward", help="K folds (anchored; --rolling: a moving window); mean "
-        "out-of-sample score per rule")] = None,
+        "--walk-forward", help="K folds (anchored, or a moving window with --rolling); "
+        "scores are means over the folds")] = None,
     rolling: Annotated[bool, typer.Option(
         "--rolling", help="walk-forward folds rank on the previous block only")] = False,
     blocks: Annotated[int, typer.Option(
-        "--blocks", help="blocks of the in-sample sessions for the over-fitting test (CSCV), "
-        "even")] = 16,
+        "--blocks", help="how many blocks of sessions CSCV compares to estimate PBO (even)")] = 16,
     top: Annotated[int, typer.Option(min=1, help="rules shown")] = 10,
     start: Annotated[str | None, typer.Option(help="first session, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option(help="last session, YYYY-MM-DD")] = None,

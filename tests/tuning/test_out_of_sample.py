@@ -130,3 +130,17 @@ def test_cli_split_prints_json_and_writes_heatmap_and_csv(invoke: Invoke, tmp_pa
     assert "OOS (mean)" in shown.output and "NVDA buy & hold" in shown.output
     assert "rolling folds" in shown.output and "PBO" in shown.output
     assert len(list(results.glob("tune-core_satellite-*.csv"))) == 1
+
+
+def test_rules_with_identical_fills_are_one_row(invoke: Invoke) -> None:
+    """A fixed stop at or above the trailing one never binds: the three rules are one."""
+    grid = ["--grid", "stops.trailing_pct=0.1", "--grid", "stops.fixed_pct=none,0.2,0.3"]
+    payload = json.loads(invoke("tune", "core_satellite", *grid, "--json").output)
+    assert payload["rules"] == 3 and payload["distinct"] == 1 and len(payload["top"]) == 1
+    assert payload["top"][0]["equivalent"] == {
+        "rules": 3, "params": {"stops.trailing_pct": [0.1], "stops.fixed_pct": [None, 0.2, 0.3]}}
+    assert payload["pbo"] is None  # one distinct rule: nothing was selected
+    assert payload["top"][0]["deflated_sharpe"]["trials"] == 1
+    shown = invoke("tune", "core_satellite", *grid)
+    assert shown.exit_code == 0, shown.output
+    assert "2 more: fixed_pct off-0.3" in shown.output and "PBO -" in shown.output
