@@ -51,7 +51,10 @@ def test_no_command_writes_inside_the_installed_packages(installed: Path, tmp_pa
     assert any(name.endswith("catalogue.toml") for name in before)
     commands = [
         ["backtest", "--json"],
-        ["tune", "core_satellite", "--grid", "stops.trailing_pct=0.1,0.2", "--split", "2026-01-01"],
+        ["tune", "core_satellite", "--grid", "stops.trailing_pct=0.1,0.2", "--grid",
+         "stops.fixed_pct=0.1,0.2", "--split", "2026-01-01",
+         "--save", "--heatmap", "heat.html"],
+        ["backtest", "--html", "report.html", "--png", "report.png"],
         ["events", "study", "--ticker", "NBIS", "--json"],
         ["alerts", "replay", "--start", "2026-06-01", "--end", "2026-07-02"],
         ["data", "check"],
@@ -70,3 +73,5 @@ def test_no_command_writes_inside_the_installed_packages(installed: Path, tmp_pa
     assert _snapshot(installed) == before
     results = home / ".local" / "share" / "satellite" / "results"
     assert list(results.glob("tune-core_satellite-*.csv"))  # results went to the user data dir
+    for named in ("heat.html", "report.html", "report.png"):  # and named files where the user said
+        assert (tmp_path / named).is_file()
