@@ -8,21 +8,17 @@ prints a table or JSON never pays its import.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
-import numpy as np
 import pandas as pd
 
 from backtests.metrics import SESSIONS_PER_YEAR, return_metrics, value_returns
 from backtests.metrics_returns import drawdowns as worst_drawdowns
 from backtests.metrics_returns import monthly_returns, relative_metrics, risk_metrics
-from backtests.metrics_trades import closed_trades, exposure, trade_metrics
-
-if TYPE_CHECKING:
-    import vectorbt as vbt
+from backtests.metrics_trades import exposure, trade_metrics
 
 __all__ = ["SESSIONS_PER_YEAR", "STAT_GROUPS", "RunCurve", "StatRow", "Stats", "format_stat",
-           "portfolio_stats", "profit_factor", "run_stats"]
+           "run_stats"]
 
 
 class Stats(TypedDict):
@@ -148,21 +144,3 @@ def run_stats(run: RunCurve, benchmark: pd.Series, satellites: list[int]) -> Sta
         monthly_returns=monthly_returns(returns),
         drawdowns=[d.as_json() for d in worst_drawdowns(returns)],
     )
-
-
-def portfolio_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> dict[str, object]:
-    """The sweep's metrics (and fills, closed trades) of a vectorbt Portfolio's value curve,
-    by the same definitions as run_stats: for callers that hold a Portfolio (the tuner)."""
-    value = portfolio.value().to_numpy(float)
-    init_cash = float(np.asarray(portfolio.init_cash).ravel()[0])
-    core = return_metrics(value_returns(value, init_cash), trades["pnl"].to_numpy(float))
-    stats: dict[str, object] = dict(core._asdict())
-    del stats["profit_factor"]
-    stats["fills"] = int(portfolio.orders.count())
-    stats["trades"] = closed_trades(trades)
-    return stats
-
-
-def profit_factor(trades: pd.DataFrame) -> float:
-    """Gross profit / gross loss over every trade (the open ones at the last close)."""
-    return return_metrics(np.zeros(0), trades["pnl"].to_numpy(float)).profit_factor

@@ -18,13 +18,11 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from backtests.cscv import DEFAULT_BLOCKS, block_index
-from backtests.report import portfolio_stats, profit_factor
 from backtests.sweep_kernel import METRICS
 from backtests.tune_exec import Executor, LocalExecutor
 from backtests.tune_folds import Fold, Span, make_folds
@@ -42,9 +40,6 @@ MINIMISED = frozenset({"max_drawdown"})
 COUNTS = frozenset({"fills", "trades"})
 """Metrics that are counts, not scores: never ranked on (trades: --min-trades)."""
 MAX_BLOCKS = 20
-
-if TYPE_CHECKING:
-    import vectorbt as vbt
 
 __all__ = ["Fold", "Span", "Sweeper", "TuneRequest", "TuneResult", "make_folds", "run_tune"]
 
@@ -128,14 +123,6 @@ class TuneRequest:
     def mode(self) -> str:
         return ("split" if self.split is not None else
                 "walk_forward" if self.walk_forward is not None else "full")
-
-
-def full_stats(portfolio: vbt.Portfolio, trades: pd.DataFrame) -> dict[str, float]:
-    """portfolio_stats plus the profit factor of the trades (open ones at the last close)."""
-    stats: dict[str, float] = {key: float(value)  # type: ignore[arg-type]
-                               for key, value in portfolio_stats(portfolio, trades).items()}
-    stats["profit_factor"] = profit_factor(trades)
-    return stats
 
 
 def check_request(request: TuneRequest) -> None:

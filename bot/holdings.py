@@ -31,7 +31,7 @@ from bot.positions import resolve_book, resolve_position, resolve_positions
 from bot.store import AlertStore
 from bot.workspace import Workspace
 from market.calendar import is_session
-from satellite.config import describe_error
+from satellite.config_errors import describe_error
 from satellite.config_positions import PositionConfig
 from satellite.errors import UserInputError
 from satellite.tickers import parse_ticker

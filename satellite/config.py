@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from satellite.config_errors import describe_error
 from satellite.config_positions import PositionConfig, PositionsFile
 from satellite.errors import ConfigError
 from satellite.tickers import TICKER_PATTERN
@@ -348,7 +349,7 @@ def _with_positions_file(loaded: LoadedConfig, path: Path) -> LoadedConfig:
         extra = PositionsFile.model_validate(raw).positions
         merged = PositionsFile(positions=[*loaded.settings.positions, *extra]).positions
     except ValidationError as err:
-        raise ConfigError(f"{path}: {_describe(err, PositionsFile)}") from None
+        raise ConfigError(f"{path}: {describe_error(err, PositionsFile)}") from None
     settings = loaded.settings.model_copy(update={"positions": merged})
     return LoadedConfig(settings=settings, path=loaded.path)
 
@@ -359,7 +360,7 @@ def parse_config(raw: dict[str, Any], source: str = "config.toml") -> SatelliteC
     try:
         return SatelliteConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(f"{source}: {_describe(err)}") from None
+        raise ConfigError(f"{source}: {describe_error(err, SatelliteConfig)}") from None
 
 
 def _refuse_secrets(raw: dict[str, Any], source: str, prefix: str = "") -> None:
@@ -383,42 +384,6 @@ def check_strategy_sections(settings: SatelliteConfig, known: Iterable[str], sou
             hint = difflib.get_close_matches(name, names, n=1)
             suggestion = f"did you mean {hint[0]!r}?" if hint else f"known strategies: {', '.join(names)}"
             raise ConfigError(f"{source}: strategies.{name}: no strategy is called {name!r}; {suggestion}")
-
-
-def describe_error(err: ValidationError, root: type[BaseModel]) -> str:
-    """The one most relevant problem as "key.path: what is wrong; how to fix it"."""
-    return _describe(err, root)
-
-
-def _describe(err: ValidationError, root: type[BaseModel] | None = None) -> str:
-    first = err.errors()[0]
-    location = [str(part) for part in first["loc"]]
-    key_path = ".".join(location) or "(top level)"
-    if first["type"] == "extra_forbidden":
-        known = _known_keys(location[:-1], root or SatelliteConfig)
-        hint = difflib.get_close_matches(location[-1], known, n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; valid keys: {', '.join(known)}"
-        return f"{key_path}: unknown key{suggestion}"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] in ("less_than", "less_than_equal") and first.get("ctx", {}).get(
-            first["type"].replace("less_than_equal", "le").replace("less_than", "lt")) == 1:
-        message += " (a fraction: 0.15 is 15%)"
-    return f"{key_path}: {message}"
-
-
-def _known_keys(location: list[str], root: type[BaseModel]) -> list[str]:
-    model = root
-    for part in location:
-        if part.isdigit():
-            continue  # an index into a list of models
-        annotation = model.model_fields[part].annotation
-        args = getattr(annotation, "__args__", ())
-        if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-            annotation = args[0]  # list[Model]
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
 
 
 def dump_config(loaded: LoadedConfig) -> dict[str, Any]:

@@ -186,7 +186,7 @@ def _read_positions(path: Path) -> list[Any]:
 
     from pydantic import ValidationError
 
-    from satellite.config import describe_error
+    from satellite.config_errors import describe_error
     from satellite.config_positions import PositionsFile
 
     try:

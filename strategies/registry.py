@@ -22,7 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from satellite.config import SatelliteConfig, StopsConfig, describe_error
+from satellite.config import SatelliteConfig, StopsConfig
+from satellite.config_errors import describe_error
 from satellite.errors import StrategyError
 from strategies.base import Strategy
 from strategies.stops import StopSpec

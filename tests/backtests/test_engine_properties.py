@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from backtests.engine import simulate_run
 from backtests.inputs import run_inputs
 from backtests.sweep_kernel import METRICS, run_rules
-from backtests.tune import full_stats
 from strategies.stops import rule_table
 from tests.backtests.random_runs import RandomRun, random_runs
+from tests.backtests.reference import full_stats
 
 BOUNDED = settings(max_examples=40, derandomize=True, deadline=None, print_blob=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture,

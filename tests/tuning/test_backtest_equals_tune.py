@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from backtests.run import run_backtest
 from backtests.sweep_kernel import METRICS
-from backtests.tune import full_stats, make_folds
+from backtests.tune import make_folds
 from backtests.tune_grid import overrides, parse_grid
 from backtests.tune_sweep import Sweeper
 from satellite.config import SatelliteConfig
 from strategies.registry import available
 from strategies.stops import StopSpec
 from tests.backtests.random_runs import stop_specs
+from tests.backtests.reference import full_stats
 from tests.tuning.conftest import FrameStore, sweep_table
 
 STRATEGIES = ["core_satellite", "event_pullback", "no_chase", "relative_strength", "swing"]

@@ -11,11 +11,12 @@ import pytest
 
 from backtests.run import run_backtest
 from backtests.sweep_kernel import METRICS
-from backtests.tune import TuneRequest, full_stats, make_folds, run_tune
+from backtests.tune import TuneRequest, make_folds, run_tune
 from backtests.tune_grid import overrides, parse_grid
 from backtests.tune_sweep import Sweeper
 from satellite.config import SatelliteConfig
 from strategies.registry import available
+from tests.backtests.reference import full_stats
 from tests.tuning.conftest import FrameStore, sweep_table
 
 GRIDS = {
