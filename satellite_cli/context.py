@@ -64,7 +64,7 @@ class AppContext:
 
     @property
     def results_dir(self) -> Path:
-        """Where reports, tune CSVs and heatmaps go when the user names no path."""
+        """Where `tune --save` writes its CSV of every rule (files the user names go where named)."""
         return self.data_dir / "results"
 
     @property
