@@ -42,14 +42,15 @@ from strategies.stop_level import WITHOUT_NRT, RecordView
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
-def returns_step_nb(t: int, value: float, stats: RecordView, record: Record) -> None:
+def returns_step_nb(t: int, value: float, stats: RecordView, block_of: np.ndarray,
+                    blocks: np.ndarray) -> None:
     """Session t's return (against the previous value) into the metrics' running sums
-    (backtests/metrics.py) and, when the record keeps them, into its block's sums."""
+    (backtests/metrics.py) and, when blocks are kept (Record.blocks), into its block's sums."""
     r = period_return_nb(stats.prev, value)
     stats.prev = value
     accumulate_nb(stats, r)
-    if record.blocks.shape[0] > 0 and record.block_of[t] >= 0:
-        block = record.blocks[record.block_of[t]]
+    if blocks.shape[0] > 0 and block_of[t] >= 0:
+        block = blocks[block_of[t]]
         block[0] += r
         block[1] += r * r
         if r < 0.0:
@@ -101,20 +102,29 @@ def _fold_fills_nb(nf: int, state: State, scratch: Scratch, record: Record) -> N
 
 
 @njit(cache=True, **WITHOUT_NRT)
+def bar_nb(t: int, market: Market, orders: Orders, book: Book, rule: RecordView, state: State,
+           scratch: Scratch, record: Record) -> None:
+    """Bar t of one run: the per-bar step, its fills folded, the session's return streamed;
+    the record, if it has room, keeps the bar. Compiled once (not inlined): the backtest, the
+    shared prefix and the sweep's eventful bars all call this one function."""
+    keep = record.cash.shape[0] > 0
+    nf = bar_step_nb(t, market, orders, book, rule, state, scratch, keep)
+    _fold_fills_nb(nf, state, scratch, record)
+    returns_step_nb(t, state.account[0].value, state.stats[0], record.block_of, record.blocks)
+    if keep:
+        record.cash[t] = state.account[0].cash
+        record.value[t] = state.account[0].value
+        for j in range(state.positions.shape[0]):
+            record.open_weight[t, j] = scratch.bar[j].open_weight
+            record.level[t, j] = scratch.bar[j].level
+
+
+@njit(cache=True, **WITHOUT_NRT)
 def span_nb(t0: int, t1: int, market: Market, orders: Orders, book: Book, rule: RecordView,
             state: State, scratch: Scratch, record: Record) -> None:
     """Bars t0..t1-1 of one run: the state moves on, the record (if it has room) keeps them."""
-    keep = record.cash.shape[0] > 0
     for t in range(t0, t1):
-        nf = bar_step_nb(t, market, orders, book, rule, state, scratch, keep)
-        _fold_fills_nb(nf, state, scratch, record)
-        returns_step_nb(t, state.account[0].value, state.stats[0], record)
-        if keep:
-            record.cash[t] = state.account[0].cash
-            record.value[t] = state.account[0].value
-            for j in range(state.positions.shape[0]):
-                record.open_weight[t, j] = scratch.bar[j].open_weight
-                record.level[t, j] = scratch.bar[j].level
+        bar_nb(t, market, orders, book, rule, state, scratch, record)
 
 
 @njit(cache=True, **WITHOUT_NRT)

@@ -73,8 +73,65 @@ def bar_step_nb(t: int, market: Market, orders: Orders, book: Book, rule: Record
         _open_weights_nb(t, market, state, scratch)
     nf = _bar_exits_nb(t, market, book, rule, state, scratch, nf)
     nf = _limit_entries_nb(t, market, orders, book, state, scratch, nf)
-    _close_nb(t, market, book, rule, state)
+    _close_nb(t, market, book, rule, state.positions, state.account[0])
     return nf
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def quiet_bar_nb(t: int, market: Market, orders: Orders, book: Book, rule: RecordView,
+                 positions: np.ndarray, account: RecordView) -> bool:
+    """Bar t when nothing can fill in it: returns True after applying exactly what
+    bar_step_nb would (the protective levels, `seen`, the close), or False (then run
+    bar_step_nb; a held satellite's last_level may be set already, to the value the step's
+    first pass sets). Quiet means: no target order and no breaker cut at the
+    open, nothing above its cap at the last close, no exit order for a held column, no entry
+    or initial weight for a listed column not held, and no held satellite whose stop,
+    take-profit, time stop or relative-strength lag acts in the bar (the same functions decide
+    it). The sweep's shortcut: most bars of most rules are quiet, and this skips the passes of
+    the full step; tests/backtests/test_engine_properties checks it changes nothing. Takes a
+    run's positions and account record (State's), so a sweep need not assemble a State."""
+    if account.cut_pending or orders.has_target[t]:
+        return False
+    value = account.value
+    satellites = 0.0
+    for j in range(positions.shape[0]):
+        position = positions[j]
+        listed = not math.isnan(market.open[t, j])
+        if position.shares <= 0.0:
+            if listed and (orders.enter[t, j] or (not position.seen and book.init_weight[j] > 0.0)):
+                return False
+            continue
+        held = position.shares * position.mark
+        if held > book.cap[j] * value * (1 + CAP_SLACK):
+            return False
+        if book.satellite[j]:
+            satellites += held
+        if listed and (orders.leave[t, j] or (book.satellite[j]
+                                              and _stop_acts_nb(t, j, position, market, rule))):
+            return False
+    if satellites > book.total_cap * value * (1 + CAP_SLACK):
+        return False
+    for j in range(positions.shape[0]):
+        if not math.isnan(market.open[t, j]):
+            positions[j].seen = True
+    _close_nb(t, market, book, rule, positions, account)
+    return True
+
+
+@njit(cache=True, inline="always", **WITHOUT_NRT)
+def _stop_acts_nb(t: int, j: int, position: RecordView, market: Market, rule: RecordView) -> bool:
+    """Whether held satellite j leaves in bar t by its own rules (as _open_exits_nb and
+    _bar_exits_nb decide it). Sets its last_level as both do (the same value)."""
+    if position.lag_exit:
+        return True
+    stop = stop_level_nb(position.entry_price, position.reference, market.atr[t, j], rule)
+    if not math.isnan(stop.level):
+        position.last_level = stop.level
+    profit = take_profit_level_nb(position.entry_price, rule)
+    price = market.open[t, j]
+    return (open_exit_nb(price, stop, profit, position.held, rule).reason != NO_STOP
+            or bar_exit_nb(price, market.high[t, j], market.low[t, j], stop, profit).reason
+            != NO_STOP)
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
@@ -229,13 +286,13 @@ def _limit_entries_nb(t: int, market: Market, orders: Orders, book: Book, state:
 
 
 @njit(cache=True, inline="always", **WITHOUT_NRT)
-def _close_nb(t: int, market: Market, book: Book, rule: RecordView, state: State) -> None:
+def _close_nb(t: int, market: Market, book: Book, rule: RecordView, positions: np.ndarray,
+              account: RecordView) -> None:
     """Marks, trailing references, the relative-strength lag, value and the breaker."""
-    account = state.account[0]
     value = account.cash
     core_close = market.close[t, book.core_col]
-    for j in range(state.positions.shape[0]):
-        position = state.positions[j]
+    for j in range(positions.shape[0]):
+        position = positions[j]
         close = market.close[t, j]
         if not math.isnan(close):
             position.mark = close
