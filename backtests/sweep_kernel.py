@@ -152,10 +152,10 @@ def _lane_block_nb(first: int, last: int, w: int, t0: int, market: Market, order
         _copy_blocks_nb(record.blocks, lanes.blocks[w, k])
     for t in range(t0, market.close.shape[0]):
         for k in range(last - first):
-            account: RecordView = lanes.account[w, k, 0]
+            cash: RecordView = lanes.account[w, k, 0]  # ACCOUNT: cash, value, breaker
             if quiet_bar_nb(t, market, orders, book, rules[first + k], lanes.positions[w, k],
-                            account):
-                returns_step_nb(t, account.value, lanes.stats[w, k, 0], record.block_of,
+                            cash):
+                returns_step_nb(t, cash.value, lanes.stats[w, k, 0], record.block_of,
                                 lanes.blocks[w, k])
             else:
                 bar_nb(t, market, orders, book, rules[first + k], _lane_nb(lanes, w, k), scratch,
