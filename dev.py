@@ -45,22 +45,30 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+WARM_UPS = (["backtest"], ["tune", "core_satellite", "--grid", "stops.trailing_pct=0.05:0.06:0.01"])
+"""One backtest and one tiny tune compile every kernel a user's commands run."""
+
+
 def ensure_kernels() -> None:
     """Compile the fill kernel into the user cache now, not on the user's first backtest.
 
     The cache folder is named after the kernel sources (satellite.paths.numba_cache_dir), so a
-    change to them (a pull, an edit) is compiled here once, by one warm-up backtest."""
+    change to them (a pull, an edit) is compiled here once, by the WARM_UPS."""
     where = subprocess.run(
         [str(BIN / "python"), "-c", "from satellite.paths import numba_cache_dir; print(numba_cache_dir())"],
         cwd=ROOT, capture_output=True, text=True)
     folder = Path(where.stdout.strip())
     if where.returncode == 0 and folder.is_dir() and any(folder.iterdir()):
         return
-    print("dev.py: compiling the backtest kernels (once after each change to them)", file=sys.stderr)
-    done = subprocess.run([str(BIN / "satellite"), "backtest", "--json"], cwd=ROOT,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        print(f"dev.py: warning: the warm-up backtest failed: {done.stderr.strip()}", file=sys.stderr)
+    print("dev.py: compiling the backtest and sweep kernels (once after each change to them)",
+          file=sys.stderr)
+    warm_ups = [subprocess.Popen([str(BIN / "satellite"), *command, "--json"], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                for command in WARM_UPS]  # side by side: one core each
+    for command, process in zip(WARM_UPS, warm_ups, strict=True):
+        _, errors = process.communicate()
+        if process.returncode != 0:
+            print(f"dev.py: warning: the warm-up {command[0]} failed: {errors.strip()}", file=sys.stderr)
 
 
 def run(command: list[str]) -> int:

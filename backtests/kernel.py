@@ -34,6 +34,7 @@ from backtests.kernel_state import (
     new_record,
     new_scratch,
     new_state,
+    one_array_type,
 )
 from backtests.kernel_step import bar_step_nb
 from backtests.lots import add_lot_nb, open_lots_nb, sell_lots_nb
@@ -101,12 +102,14 @@ def _fold_fills_nb(nf: int, state: State, scratch: Scratch, record: Record) -> N
     record.counts[0], record.counts[1] = n_fills, n_trades
 
 
-@njit(cache=True, **WITHOUT_NRT)
+@njit(cache=True, inline="always", **WITHOUT_NRT)
 def bar_nb(t: int, market: Market, orders: Orders, book: Book, rule: RecordView, state: State,
            scratch: Scratch, record: Record) -> None:
     """Bar t of one run: the per-bar step, its fills folded, the session's return streamed;
-    the record, if it has room, keeps the bar. Compiled once (not inlined): the backtest, the
-    shared prefix and the sweep's eventful bars all call this one function."""
+    the record, if it has room, keeps the bar. The backtest, the shared prefix (span_nb) and
+    the sweep's bars that are not quiet (sweep_kernel) all run this one function, inlined:
+    numba passes a call's records of arrays field by field, over 200 values, which cost more
+    than a quiet bar."""
     keep = record.cash.shape[0] > 0
     nf = bar_step_nb(t, market, orders, book, rule, state, scratch, keep)
     _fold_fills_nb(nf, state, scratch, record)
@@ -145,6 +148,7 @@ class Simulation(NamedTuple):
 
 def simulate(market: Market, orders: Orders, book: Book, rule: RecordView) -> Simulation:
     """Every bar of one run, everything kept."""
+    market, orders, book = one_array_type(market), one_array_type(orders), one_array_type(book)
     sessions, m = market.close.shape
     state = new_state(m, book.init_cash, sessions)
     record = new_record(sessions, m)

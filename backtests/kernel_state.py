@@ -8,7 +8,7 @@ sessions x columns (tickers), trade-indexed: row t acts at the open of session t
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,19 @@ class Book(NamedTuple):
     init_cash: float
     fees: float
     slippage: float
+
+
+Inputs = TypeVar("Inputs", Market, Orders, Book)
+
+
+def one_array_type(inputs: Inputs) -> Inputs:
+    """`inputs` with every array C-ordered and writable (copied only where it is not). numba
+    compiles and caches a kernel once per argument type, and a read-only array (pandas hands
+    out read-only views) is another type: each caller's mix would compile the engine again."""
+    arrays: dict[str, Any] = {name: np.require(field, requirements=("C", "W"))
+                              for name, field in inputs._asdict().items()
+                              if isinstance(field, np.ndarray)}
+    return inputs._replace(**arrays)
 
 
 POSITION = np.dtype([

@@ -41,6 +41,7 @@ from backtests.kernel_state import (
     new_scratch,
     new_state,
     no_record,
+    one_array_type,
 )
 from backtests.kernel_step import quiet_bar_nb
 from backtests.lots import open_lots_nb
@@ -89,6 +90,9 @@ class Lanes(NamedTuple):
     blocks: np.ndarray  # workers x lanes x blocks x BLOCK_SUMS
 
 
+PAD = 8
+"""Spare columns in each worker's scratch rows, so that two workers never write one cache line
+(the per-bar step reads only the first m)."""
 LANE_BYTES = 8 << 20
 """Lots memory of one worker's lanes at most (the lane count follows from it)."""
 MAX_LANES = 128
@@ -140,21 +144,21 @@ def _lane_block_nb(first: int, last: int, w: int, t0: int, market: Market, order
                    book: Book, rules: np.ndarray, positions: np.ndarray, account: np.ndarray,
                    stats: np.ndarray, lots: Lots, record: Record, lanes: Lanes, fills: np.ndarray,
                    bar: np.ndarray, out: np.ndarray, blocks: np.ndarray,
-                   fingerprints: np.ndarray) -> None:
+                   fingerprints: np.ndarray, shortcut: bool) -> None:
     """Rules first..last-1 side by side from the prefix state (its block sums in
     record.blocks): session by session, each rule's bar in turn (kernel.bar_nb, the backtest's
     bar, unless kernel_step.quiet_bar_nb can take it); then each rule's metrics, block sums
     and fingerprint."""
     prefix = State(positions, account, stats, lots)
-    scratch = Scratch(fills, bar)
+    scratch = Scratch(fills, bar[: positions.shape[0]])
     for k in range(last - first):
         _restore_nb(prefix, _lane_nb(lanes, w, k))
         _copy_blocks_nb(record.blocks, lanes.blocks[w, k])
     for t in range(t0, market.close.shape[0]):
         for k in range(last - first):
             cash: RecordView = lanes.account[w, k, 0]  # ACCOUNT: cash, value, breaker
-            if quiet_bar_nb(t, market, orders, book, rules[first + k], lanes.positions[w, k],
-                            cash):
+            if shortcut and quiet_bar_nb(t, market, orders, book, rules[first + k],
+                                         lanes.positions[w, k], cash):
                 returns_step_nb(t, cash.value, lanes.stats[w, k, 0], record.block_of,
                                 lanes.blocks[w, k])
             else:
@@ -174,17 +178,20 @@ def _lane_block_nb(first: int, last: int, w: int, t0: int, market: Market, order
 def rules_nb(t0: int, market: Market, orders: Orders, book: Book, rules: np.ndarray,
              positions: np.ndarray, account: np.ndarray, stats: np.ndarray, lots: Lots,
              record: Record, lanes: Lanes, fills: np.ndarray, bar: np.ndarray,
-             out: np.ndarray, blocks: np.ndarray, fingerprints: np.ndarray) -> None:
+             out: np.ndarray, blocks: np.ndarray, fingerprints: np.ndarray,
+             shortcut: bool) -> None:
     """Every rule from the prefix state at bar t0 to the end: metrics, block sums and
     fingerprints. Worker w runs the lane blocks w, w + workers, ... (each of up to
-    `lanes.positions.shape[1]` rules side by side)."""
+    `lanes.positions.shape[1]` rules side by side); `shortcut`: quiet bars take
+    kernel_step.quiet_bar_nb (False: every bar the full step, for tests and benchmarks)."""
     workers, width = lanes.positions.shape[0], lanes.positions.shape[1]
     count = rules.shape[0]
-    for w in prange(workers):
+    for parallel_w in prange(workers):
+        w = np.int64(parallel_w)  # prange's index is unsigned in the parallel body: one type
         for first in range(w * width, count, workers * width):
             _lane_block_nb(first, min(count, first + width), w, t0, market, orders, book, rules,
                            positions, account, stats, lots, record, lanes, fills[w], bar[w],
-                           out, blocks, fingerprints)
+                           out, blocks, fingerprints, shortcut)
 
 
 class SweepOut(NamedTuple):
@@ -233,9 +240,10 @@ def prefix_state(market: Market, orders: Orders, book: Book, rule: RecordView, r
 
 def run_rules(market: Market, orders: Orders, book: Book, rules: np.ndarray,
               block_of: np.ndarray | None = None, blocks: int = 0,
-              share: bool = True) -> SweepOut:
+              share: bool = True, shortcut: bool = True) -> SweepOut:
     """Every rule's METRICS (and, given block_of, a block per session, the sums of `blocks`
     blocks); rules grouped by breaker setting, each group from its shared prefix."""
+    market, orders, book = one_array_type(market), one_array_type(orders), one_array_type(book)
     count = len(rules)
     out = SweepOut(np.full((count, len(METRICS)), np.nan),
                    np.zeros((count, blocks if block_of is not None else 0, BLOCK_SUMS)),
@@ -251,10 +259,11 @@ def run_rules(market: Market, orders: Orders, book: Book, rules: np.ndarray,
         part = SweepOut(np.full((len(rows), len(METRICS)), np.nan),
                         np.empty((len(rows), *out.blocks.shape[1:])), np.zeros(len(rows), np.uint64))
         workers = max(1, min(numba.get_num_threads(), len(rows)))
-        scratch = [new_scratch(m) for _ in range(workers)]
+        scratch = [new_scratch(m + PAD) for _ in range(workers)]  # rows apart: no shared line
         rules_nb(t0, market, orders, book, np.ascontiguousarray(rules[rows]), *state[:3],
                  state.lots, record, new_lanes(workers, len(rows), state, t0, market, record),
-                 np.stack([s.fills for s in scratch]), np.stack([s.bar for s in scratch]), *part)
+                 np.stack([s.fills for s in scratch]), np.stack([s.bar for s in scratch]), *part,
+                 shortcut)
         out.metrics[rows], out.blocks[rows], out.fingerprints[rows] = part
     if np.isinf(out.metrics).all(axis=1).any():
         raise RuntimeError("the sweep kernel ran out of room for fills or lots")
