@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -180,11 +181,19 @@ class Grid:
         coords = np.unravel_index(rows, self.shape)
         for param, coord in zip(self.params, coords, strict=True):
             if param.vectorised:
-                key = param.name.removeprefix("stops.")
-                numbers = np.array([spec_numbers(StopSpec(**{key: value}))[key]
-                                    for value in param.values])
-                columns[key] = numbers[coord]
+                columns[param.name.removeprefix("stops.")] = self._numbers[param.name][coord]
         return columns
+
+    @cached_property
+    def _numbers(self) -> dict[str, np.ndarray]:
+        """Each stop parameter's values in spec_numbers' form (computed once, not per chunk)."""
+        numbers = {}
+        for param in self.params:
+            if param.vectorised:
+                key = param.name.removeprefix("stops.")
+                numbers[param.name] = np.array([spec_numbers(StopSpec(**{key: value}))[key]
+                                                for value in param.values])
+        return numbers
 
     def values(self, rows: np.ndarray, param: GridParam) -> np.ndarray:
         """The values of one parameter for many rules (object array: None is off)."""

@@ -13,16 +13,11 @@ Medians of --runs, interleaved so drift on a shared machine hits all of them.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-from satellite.paths import numba_cache_dir
-
-os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))  # not beside the sources
 
 import pandas as pd
 

@@ -8,8 +8,10 @@ full bundled history: NVDA from 1999-12-31, 6,665 sessions; NBIS and CRWV from t
 listings). Both stops exist in every engine, so every engine runs the same rules:
 - satellite: core_satellite (NVDA core, NBIS/CRWV satellites with both stops, monthly
   rebalance re-buys a stopped satellite, shared cash, caps) through backtests/sweep_kernel,
-  every session replayed per rule; then with the shared prefix (the sessions before a
-  satellite lists, identical for all rules, run once), reported separately.
+  every session replayed per rule, rules side by side; once with the quiet-bar shortcut (a
+  bar with no order, no stop in reach and no cap near only marks to market), once with every
+  bar through the backtest's full per-bar step; then with the shared prefix (the sessions
+  before a satellite lists, identical for all rules, run once), reported separately.
 - vectorbt: Portfolio.from_signals(engine="numba" and engine="rust"), the rules as columns
   (chunks of 1,000), each ticker alone, bought at each month's first session, sl_stop with
   sl_trail (trailing from the high) and tp_stop, plus each column's total return. It does
@@ -20,7 +22,8 @@ Numba compilation is excluded (a warm-up run first); times are medians of the ru
 
 Part 2, scaling: `satellite tune core_satellite` end to end (import, prices, strategy, sweep,
 PBO, deflated Sharpe, benchmark) over the default span for 1k ... 1M rules, each in a fresh
-process (its seconds and its max RSS). Not part of the test run.
+process, three times interleaved (the median seconds, the largest max RSS). Not part of the
+test run.
 """
 
 from __future__ import annotations
@@ -40,10 +43,6 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-from satellite.paths import numba_cache_dir  # noqa: E402
-
-os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))  # not beside the sources
 
 from backtests.sweep_kernel import run_rules  # noqa: E402
 from backtests.tune import make_folds  # noqa: E402
@@ -67,7 +66,7 @@ SCALING = {
 }
 
 
-def satellite_seconds(share: bool) -> tuple[float, int]:
+def satellite_seconds(share: bool, shortcut: bool = True) -> tuple[float, int]:
     """(seconds of the kernel for every rule, rule-sessions replayed)."""
     settings = SatelliteConfig()
     store = PriceStore(Path(tempfile.mkdtemp()))  # bundled prices only
@@ -77,7 +76,7 @@ def satellite_seconds(share: bool) -> tuple[float, int]:
     jobs = list(sweeper.jobs(sweeper.groups([span]), 0, np.zeros(0, np.int64), 0))
     began = time.perf_counter()
     for job in jobs:
-        run_rules(*job.spans[0], job.rules, share=share)
+        run_rules(*job.spans[0], job.rules, share=share, shortcut=shortcut)
     return time.perf_counter() - began, sweeper.grid.size * span.sessions
 
 
@@ -155,15 +154,20 @@ def comparable(args: argparse.Namespace) -> None:
     print(f"part 1: {rules:,} rules (trailing_pct x take_profit_pct, 100 x 100); sessions "
           f"{ {t: len(f) for t, f in frames.items()} }; {os.cpu_count()} cores")
     satellite_seconds(True)  # warm-up: numba's cached compilation
-    plain = [satellite_seconds(False) for _ in range(3)]
-    shared = [satellite_seconds(True) for _ in range(3)]
+    plain, stepped, shared = [], [], []
+    for _ in range(3):  # interleaved: the shared machine's load falls on all three alike
+        plain.append(satellite_seconds(False))
+        stepped.append(satellite_seconds(False, shortcut=False))
+        shared.append(satellite_seconds(True))
     cells = plain[0][1]
     rows = {"satellite, every session replayed per rule (3 tickers, shared cash, caps)":
-            statistics.median(s for s, _ in plain)}
+            statistics.median(s for s, _ in plain),
+            "satellite, the same, every bar through the full step (no quiet-bar shortcut)":
+            statistics.median(s for s, _ in stepped)}
     shared_s = statistics.median(s for s, _ in shared)
-    print(f"satellite kernel: {rows[next(iter(rows))]:.2f} s replaying every session "
-          f"({rows[next(iter(rows))] / cells * 1e9:.1f} ns per rule-session); {shared_s:.2f} s "
-          "with the shared prefix")
+    for name, seconds in rows.items():
+        print(f"{name}: {seconds:.2f} s, {seconds / cells * 1e9:.1f} ns per rule-session")
+    print(f"satellite with the shared prefix: {shared_s:.2f} s")
     if not args.skip_vectorbt:
         for engine in ("numba", "rust"):
             vectorbt_seconds({t: f.iloc[:300] for t, f in frames.items()}, engine, 100)  # warm
@@ -218,13 +222,19 @@ def scaling(sizes: list[str]) -> None:
     print("\npart 2: `satellite tune core_satellite` end to end, default span, fresh process each")
     subprocess.run([sys.executable, "-c", CHILD, json.dumps(SCALING["1k"])], cwd=ROOT,
                    check=True, capture_output=True)  # warm the numba cache
-    print("| rules | distinct | seconds | max RSS MiB | PBO |\n|---|---|---|---|---|")
-    for size in sizes:
-        done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(SCALING[size])], cwd=ROOT,
-                              check=True, capture_output=True, text=True)
-        row = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"| {row['rules']:,} | {row['distinct']:,} | {row['seconds']:.2f} | "
-              f"{row['rss_mib']:.0f} | {row['pbo']:.2f} |", flush=True)
+    runs: dict[str, list[dict[str, float]]] = {size: [] for size in sizes}
+    for _ in range(3):  # interleaved: the shared machine's load falls on every size alike
+        for size in sizes:
+            done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(SCALING[size])],
+                                  cwd=ROOT, check=True, capture_output=True, text=True)
+            runs[size].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print("| rules | distinct | seconds (median of 3) | max RSS MiB | PBO |\n|---|---|---|---|---|")
+    for rows in runs.values():
+        row = rows[0]
+        seconds = statistics.median(r["seconds"] for r in rows)
+        rss = max(r["rss_mib"] for r in rows)
+        print(f"| {row['rules']:,} | {row['distinct']:,} | {seconds:.2f} | {rss:.0f} | "
+              f"{row['pbo']:.2f} |")
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -44,3 +46,13 @@ def numba_cache_dir(root: Path | None = None) -> Path:
             stat = source.stat()
             digest.update(f"{package}/{source.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     return cache_dir() / "numba" / digest.hexdigest()[:12]
+
+
+def use_numba_cache() -> None:
+    """Compiled kernels go to numba_cache_dir(), never beside the sources, whoever imports them
+    (the CLI, a test, a notebook); called by the kernel packages on import, so it holds before
+    or after numba is imported. A NUMBA_CACHE_DIR already set wins."""
+    folder = os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+    config: Any = sys.modules.get("numba.core.config")
+    if config is not None and not config.CACHE_DIR:  # numba read its settings already
+        config.CACHE_DIR = folder

@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 a bug (traceback with --debug), 2 bad user input, 3 temporar
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ from typer.core import TyperGroup
 from typer.models import Context
 
 from satellite.errors import SatelliteError
-from satellite.paths import numba_cache_dir
+from satellite.paths import use_numba_cache
 from satellite_cli import alerts, backtest, bias, bot, config, data, events, positions, tune
 from satellite_cli.context import AppContext
 
@@ -92,8 +91,7 @@ tune.register(app)
 
 
 def main() -> None:
-    # Compiled kernels go to the user cache, never beside the installed sources.
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+    use_numba_cache()  # before anything imports vectorbt's kernels or ours
     app(prog_name="satellite")
 
 

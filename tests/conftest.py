@@ -6,7 +6,6 @@ tries to reach Yahoo or Telegram fails at once instead of hanging.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,13 +14,13 @@ from typer.testing import CliRunner, Result
 
 from market.sources import YFinanceSource
 from satellite.errors import SourceUnavailableError
-from satellite.paths import numba_cache_dir
+from satellite.paths import use_numba_cache
 from satellite_cli.app import app
 from satellite_cli.context import AppContext
 
-# Compiled kernels are shared with the CLI (and dev.py's warm-up) in the user cache, never
-# written beside the sources; set before anything imports numba (nothing above does).
-os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+# Compiled kernels (vectorbt's too) are shared with the CLI (and dev.py's warm-up) in the user
+# cache, never written beside the sources.
+use_numba_cache()
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"

@@ -5,10 +5,13 @@ compiles a kernel once per argument type, so every caller hands it the same type
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from backtests.inputs import Execution, history_panel, prepare_run
 from backtests.kernel import simulate, span_nb
@@ -59,3 +62,16 @@ def test_every_route_into_the_kernels_compiles_them_once() -> None:
             run_rules(run.market, orders, run.book, rules)
     assert len(span_nb.signatures) == 1
     assert len(rules_nb.signatures) == 1
+
+
+@pytest.mark.parametrize("numba_first", [False, True])
+def test_library_use_caches_kernels_in_the_user_cache(tmp_path: Path, numba_first: bool) -> None:
+    """A notebook importing the core packages (numba imported before them or not) compiles into
+    the user cache, like the CLI: never beside the sources, never into a second cache."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["SATELLITE_CACHE_DIR"] = str(tmp_path)
+    code = ("import numba\n" if numba_first else "") + (
+        "import backtests.kernel, numba\nprint(numba.core.config.CACHE_DIR)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(tmp_path / "numba" / numba_cache_dir().name)
