@@ -52,7 +52,9 @@ def use_numba_cache() -> None:
     """Compiled kernels go to numba_cache_dir(), never beside the sources, whoever imports them
     (the CLI, a test, a notebook); called by the kernel packages on import, so it holds before
     or after numba is imported. A NUMBA_CACHE_DIR already set wins."""
-    folder = os.environ.setdefault("NUMBA_CACHE_DIR", str(numba_cache_dir()))
+    if "NUMBA_CACHE_DIR" not in os.environ:  # the stamps are read once per process, not per caller
+        os.environ["NUMBA_CACHE_DIR"] = str(numba_cache_dir())
+    folder = os.environ["NUMBA_CACHE_DIR"]
     config: Any = sys.modules.get("numba.core.config")
     if config is not None and not config.CACHE_DIR:  # numba read its settings already
         config.CACHE_DIR = folder
